@@ -1,0 +1,1 @@
+"""Channels, scheduler and command line of the 消费扶贫 bot."""

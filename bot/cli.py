@@ -1,0 +1,168 @@
+"""Command line of the bot: `python -m bot run|db|catalog …`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from fupin.catalog import catalog_summary
+from fupin.catalog_io import export_catalog, import_catalog_files
+from fupin.db import make_engine, make_session_factory
+from fupin.search import CatalogSearch
+from fupin.settings import Settings
+from fupin.setup import catalogue_is_empty, init_database, seed_demo
+from fupin.values import format_yuan
+
+logger = logging.getLogger(__name__)
+
+
+class Context:
+    """What every command needs: settings, engine and session factory (created once, disposed at exit)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine: Engine = make_engine(settings.database_url)
+        self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+
+def _print(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def cmd_db_init(ctx: Context, _args: argparse.Namespace) -> int:
+    """Create or upgrade the schema and load the county's places and product aliases."""
+    result = init_database(ctx.engine, ctx.sessions)
+    _print(f"数据库已就绪：新增乡镇{result.townships}个、村（社区）{result.villages}个、产品别名{result.aliases}个")
+    return 0
+
+
+def cmd_db_seed_demo(ctx: Context, _args: argparse.Namespace) -> int:
+    """Prepare the database and load the demo catalogue."""
+    init_database(ctx.engine, ctx.sessions)
+    report = seed_demo(ctx.sessions)
+    _print(f"演示目录：新增{report.created}条，更新{report.updated}条")
+    for issue in report.issues:
+        _print(f"  - {issue}")
+    return 0 if report.ok else 1
+
+
+def cmd_catalog_import(ctx: Context, args: argparse.Namespace) -> int:
+    """Import 附件1 files; exits 1 when any file or row was rejected."""
+    report = import_catalog_files(ctx.sessions, [Path(p) for p in args.files], strict=args.strict)
+    for line in report.lines():
+        _print(line)
+    return 0 if report.ok else 1
+
+
+def cmd_catalog_export(ctx: Context, args: argparse.Namespace) -> int:
+    """Write the county 供应目录 spreadsheet."""
+    with ctx.sessions() as session:
+        count = export_catalog(session, Path(args.out))
+    _print(f"已导出{count}条目录到 {args.out}")
+    return 0
+
+
+def print_summary(ctx: Context) -> None:
+    """Print the catalogue figures, county-wide and by township."""
+    with ctx.sessions() as session:
+        summary = catalog_summary(session)
+    _print(
+        f"供应目录：{summary.listings}条，有货{summary.in_stock}条，产品{summary.products}种，覆盖乡镇{len(summary.townships)}个"
+    )
+    for township in summary.townships:
+        _print(f"  {township.township}：{township.listings}条（有货{township.in_stock}条）")
+
+
+def cmd_catalog_summary(ctx: Context, _args: argparse.Namespace) -> int:
+    """Print the catalogue summary."""
+    print_summary(ctx)
+    return 0
+
+
+def cmd_catalog_search(ctx: Context, args: argparse.Namespace) -> int:
+    """Search the catalogue by product and/or place."""
+    search = CatalogSearch(ctx.sessions)
+    if args.text:
+        result = search.search_text(args.text, limit=args.limit)
+    else:
+        result = search.search(product=args.product, place=args.place, limit=args.limit)
+    if result.unknown_product:
+        _print(f"目录里没有“{args.product}”")
+    if result.unknown_place:
+        _print(f"云阳县没有叫“{args.place}”的乡镇或村")
+    for match in result.products:
+        if match.how != "exact":
+            _print(f"（按“{match.product}”查找）")
+    _print(f"共{result.total}条")
+    for view in result.listings or result.alternatives:
+        _print(
+            f"- {view.place} {view.product}{('（' + view.variety + '）') if view.variety else ''}："
+            f"剩{view.remaining}，{format_yuan(view.price.fen)}元/{view.price.unit}，"
+            f"{'、'.join(view.supply_methods)}；联系人 {view.contact_name} {view.contact_phone}"
+        )
+    return 0
+
+
+def cmd_run(ctx: Context, _args: argparse.Namespace) -> int:
+    """Prepare the database (demo catalogue when empty) and show the catalogue."""
+    init_database(ctx.engine, ctx.sessions)
+    if catalogue_is_empty(ctx.sessions):
+        report = seed_demo(ctx.sessions)
+        _print(f"已载入演示目录（{report.created}条）")
+    print_summary(ctx)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description="云阳县消费扶贫助手")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("run", help="准备数据库并启动助手").set_defaults(handler=cmd_run)
+
+    db = commands.add_parser("db", help="数据库").add_subparsers(dest="db_command", required=True)
+    db.add_parser("init", help="创建或升级数据库并载入乡镇村和产品别名").set_defaults(handler=cmd_db_init)
+    db.add_parser("seed-demo", help="载入演示供应目录").set_defaults(handler=cmd_db_seed_demo)
+
+    catalog = commands.add_parser("catalog", help="供应目录").add_subparsers(dest="catalog_command", required=True)
+    imp = catalog.add_parser("import", help="导入附件1表格（.xlsx/.csv）")
+    imp.add_argument("files", nargs="+", metavar="FILE")
+    imp.add_argument("--strict", action="store_true", help="任何一行有错时整份文件都不导入")
+    imp.set_defaults(handler=cmd_catalog_import)
+    exp = catalog.add_parser("export", help="导出全县供应目录")
+    exp.add_argument("out", metavar="OUT.xlsx")
+    exp.set_defaults(handler=cmd_catalog_export)
+    catalog.add_parser("summary", help="目录概况").set_defaults(handler=cmd_catalog_summary)
+    search = catalog.add_parser("search", help="查找产品")
+    search.add_argument("--product")
+    search.add_argument("--place")
+    search.add_argument("--text", help="一句话查找，如“龙角镇有什么特产”")
+    search.add_argument("--limit", type=int, default=5)
+    search.set_defaults(handler=cmd_catalog_search)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: configure logging, run one command, release resources."""
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    ctx = Context(settings)
+    try:
+        return int(args.handler(ctx, args))
+    finally:
+        ctx.close()

@@ -1,0 +1,319 @@
+"""The supply catalogue: products and aliases, listings, and writing validated catalogue rows."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, case, func, insert, select
+from sqlalchemy.orm import Session
+
+from fupin.models import (
+    Household,
+    Listing,
+    Order,
+    Product,
+    ProductAlias,
+    SupplyContact,
+    Township,
+    utcnow,
+)
+from fupin.parsing import normalize_text
+from fupin.places import DATA_DIR, Place
+from fupin.values import OrderStatus, Price, Quantity, SupplyMethod
+
+logger = logging.getLogger(__name__)
+
+ALIASES_CSV = DATA_DIR / "product_aliases.csv"
+OPEN_ORDER_STATUSES = (OrderStatus.PENDING.value, OrderStatus.CONFIRMED.value)
+
+
+def canonical_product_name(session: Session, written: str) -> str | None:
+    """The catalogue's name for a written product name or alias (洋芋 → 土豆), or None if unknown."""
+    name = normalize_text(written)
+    product = session.scalar(select(Product.name).where(Product.name == name))
+    if product is not None:
+        return product
+    return session.scalar(select(Product.name).join(ProductAlias).where(ProductAlias.alias == name))
+
+
+def add_alias(session: Session, product_name: str, alias: str) -> bool:
+    """Record another name of a product (creating the product when new); False if already known."""
+    product_name, alias = normalize_text(product_name), normalize_text(alias)
+    if alias == product_name or canonical_product_name(session, alias) is not None:
+        return False
+    product = session.scalar(select(Product).where(Product.name == product_name))
+    if product is None:
+        product = Product(name=product_name)
+        session.add(product)
+    product.aliases.append(ProductAlias(alias=alias))
+    session.flush()
+    return True
+
+
+def load_default_aliases(session: Session) -> int:
+    """Load the shipped alias list (土豆 = 洋芋 = 马铃薯 …); returns how many aliases were added."""
+    added = 0
+    with ALIASES_CSV.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            added += add_alias(session, row["product"], row["alias"])
+    return added
+
+
+@dataclass(frozen=True)
+class HouseholdRef:
+    """Who sells: a poor household, or a cooperative with the number of poor households involved."""
+
+    name: str
+    is_cooperative: bool = False
+    poor_households: int | None = None
+
+
+@dataclass(frozen=True)
+class ListingDraft:
+    """A validated catalogue row, ready to be written."""
+
+    place: Place
+    product_name: str
+    variety: str
+    quantity: Quantity
+    price: Price
+    supply_methods: SupplyMethod
+    contact_name: str
+    contact_phone: str
+    household: HouseholdRef | None = None
+    shop_url: str = ""
+    remarks: str = ""
+    remaining: Quantity | None = None
+
+
+@dataclass
+class WriteResult:
+    """Counts of what a batch of drafts did to the catalogue."""
+
+    created: int = 0
+    updated: int = 0
+    townships: set[str] = field(default_factory=set)
+
+
+class CatalogWriter:
+    """Writes listing drafts in the caller's transaction, creating products, households and contacts.
+
+    Works in batches with bulk statements, so a 10,000-row file costs a few dozen round trips
+    rather than tens of thousands.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def write_all(self, drafts: list[ListingDraft]) -> WriteResult:
+        """Insert or update the listing each draft describes (drafts must have distinct keys)."""
+        result = WriteResult()
+        if not drafts:
+            return result
+        products = self._products({d.product_name for d in drafts})
+        keys = [self._key(d, products[d.product_name][0]) for d in drafts]
+        if len(set(keys)) != len(keys):
+            raise ValueError("drafts with the same listing key")
+        township_ids = sorted({d.place.township.id for d in drafts})
+        households = self._households(drafts, township_ids)
+        contacts = self._contacts(drafts, township_ids)
+        existing = {
+            key: (listing_id, remaining)
+            for key, listing_id, remaining in self.session.execute(
+                select(Listing.listing_key, Listing.id, Listing.remaining_quantity).where(
+                    Listing.township_id.in_(township_ids)
+                )
+            )
+        }
+        reserved = self._reserved(township_ids)
+        now = utcnow()
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for draft, key in zip(drafts, keys, strict=True):
+            product_id = products[draft.product_name][1]
+            household_name = draft.household.name if draft.household else ""
+            planned = draft.quantity.value
+            values: dict[str, Any] = {
+                "township_id": draft.place.township.id,
+                "village_id": draft.place.village.id if draft.place.village else None,
+                "household_id": households[(_place_key(draft.place), household_name)] if draft.household else None,
+                "product_id": product_id,
+                "variety": draft.variety,
+                "unit": draft.quantity.unit,
+                "planned_quantity": planned,
+                "price_fen": draft.price.fen,
+                "supply_methods": int(draft.supply_methods),
+                "shop_url": draft.shop_url,
+                "contact_id": contacts[(draft.place.township.id, draft.contact_name, draft.contact_phone)],
+                "remarks": draft.remarks,
+                "active": True,
+                "updated_at": now,
+            }
+            if draft.remaining is not None:
+                values["remaining_quantity"] = min(draft.remaining.value, planned)
+            found = existing.get(key)
+            if found is None:
+                values.setdefault("remaining_quantity", planned)
+                inserts.append({**values, "listing_key": key, "created_at": now})
+                result.created += 1
+            else:
+                listing_id, _old_remaining = found
+                # A fresh plan replaces the old one; stock already promised to open orders stays promised.
+                values.setdefault("remaining_quantity", max(planned - reserved.get(listing_id, Decimal(0)), Decimal(0)))
+                updates.append({**values, "id": listing_id})
+                result.updated += 1
+            result.townships.add(draft.place.township.name)
+        if inserts:
+            self.session.execute(insert(Listing), inserts)
+        if updates:
+            _bulk_update(self.session, Listing, updates)
+        return result
+
+    @staticmethod
+    def _key(draft: ListingDraft, product: str) -> str:
+        return listing_key(draft.place, draft.household.name if draft.household else "", product, draft.variety)
+
+    def _products(self, written: set[str]) -> dict[str, tuple[str, int]]:
+        # Written name → (canonical product name, id), creating products never seen before.
+        session = self.session
+        aliases = dict(
+            session.execute(
+                select(ProductAlias.alias, Product.name).join(Product).where(ProductAlias.alias.in_(written))
+            ).all()
+        )
+        names = {w: aliases.get(w, w) for w in written}
+        query = select(Product.name, Product.id).where(Product.name.in_(set(names.values())))
+        ids = dict(session.execute(query).all())
+        missing = sorted(set(names.values()) - set(ids))
+        if missing:
+            now = utcnow()
+            session.execute(insert(Product), [{"name": n, "created_at": now} for n in missing])
+            ids = dict(session.execute(query).all())
+        return {w: (name, ids[name]) for w, name in names.items()}
+
+    def _households(self, drafts: list[ListingDraft], township_ids: list[int]) -> dict[tuple[str, str], int]:
+        wanted: dict[tuple[str, str], tuple[ListingDraft, HouseholdRef]] = {}
+        for draft in drafts:
+            if draft.household:
+                wanted[(_place_key(draft.place), draft.household.name)] = (draft, draft.household)
+        query = select(Household.place_key, Household.name, Household.id, Household.is_cooperative,
+                       Household.poor_households).where(Household.township_id.in_(township_ids))  # fmt: skip
+        known = {(pk, name): (hid, coop, poor) for pk, name, hid, coop, poor in self.session.execute(query)}
+        new_rows, changed = [], []
+        for key, (draft, ref) in wanted.items():
+            if key not in known:
+                new_rows.append(
+                    {
+                        "place_key": key[0],
+                        "name": ref.name,
+                        "township_id": draft.place.township.id,
+                        "village_id": draft.place.village.id if draft.place.village else None,
+                        "is_cooperative": ref.is_cooperative,
+                        "poor_households": ref.poor_households,
+                    }
+                )
+            elif known[key][1:] != (ref.is_cooperative, ref.poor_households):
+                changed.append(
+                    {"id": known[key][0], "is_cooperative": ref.is_cooperative, "poor_households": ref.poor_households}
+                )
+        if new_rows:
+            self.session.execute(insert(Household), new_rows)
+        if changed:
+            _bulk_update(self.session, Household, changed)
+        return {(pk, name): hid for pk, name, hid, *_ in self.session.execute(query)}
+
+    def _contacts(self, drafts: list[ListingDraft], township_ids: list[int]) -> dict[tuple[int, str, str], int]:
+        query = select(SupplyContact.township_id, SupplyContact.name, SupplyContact.phone, SupplyContact.id).where(
+            SupplyContact.township_id.in_(township_ids)
+        )
+        known = {(t, n, p): cid for t, n, p, cid in self.session.execute(query)}
+        new_rows: dict[tuple[int, str, str], dict[str, Any]] = {}
+        for draft in drafts:
+            key = (draft.place.township.id, draft.contact_name, draft.contact_phone)
+            if key not in known and key not in new_rows:
+                new_rows[key] = {
+                    "township_id": key[0],
+                    "name": key[1],
+                    "phone": key[2],
+                    "village_id": draft.place.village.id if draft.place.village else None,
+                }
+        if new_rows:
+            self.session.execute(insert(SupplyContact), list(new_rows.values()))
+            known = {(t, n, p): cid for t, n, p, cid in self.session.execute(query)}
+        return known
+
+    def _reserved(self, township_ids: list[int]) -> dict[int, Decimal]:
+        # Stock held by open orders (待确认, 已确认) of these townships' listings.
+        rows = self.session.execute(
+            select(Order.listing_id, func.sum(Order.quantity))
+            .join(Listing, Order.listing_id == Listing.id)
+            .where(Order.status.in_(OPEN_ORDER_STATUSES), Listing.township_id.in_(township_ids))
+            .group_by(Order.listing_id)
+        ).all()
+        # sum() comes back in stored thousandths: the column's type decorator does not apply to it.
+        return {lid: Decimal(int(total)) / 1000 for lid, total in rows}
+
+
+def _bulk_update(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
+    # One executemany UPDATE … WHERE id = ?; bind names are prefixed because SQLAlchemy reserves
+    # the column names for the SET clause.
+    table = model.__table__  # type: ignore[attr-defined]
+    columns = [c for c in rows[0] if c != "id"]
+    statement = (
+        table.update()
+        .where(table.c.id == bindparam("p_id"))
+        .values({c: bindparam(f"p_{c}", type_=table.c[c].type) for c in columns})
+    )
+    session.execute(statement, [{f"p_{k}": v for k, v in row.items()} for row in rows])
+
+
+def _place_key(place: Place) -> str:
+    return f"{place.township.code}/{place.village.code if place.village else '-'}"
+
+
+def listing_key(place: Place, household: str, product: str, variety: str) -> str:
+    """The natural key that makes a re-imported row update its listing instead of duplicating it."""
+    return f"{_place_key(place)}/{household or '-'}/{product}/{variety or '-'}"
+
+
+@dataclass(frozen=True)
+class TownshipSummary:
+    """Catalogue figures of one township."""
+
+    township: str
+    listings: int
+    in_stock: int
+
+
+@dataclass(frozen=True)
+class CatalogSummary:
+    """Catalogue figures for the county: listings, stock, products, townships covered."""
+
+    listings: int
+    in_stock: int
+    products: int
+    townships: list[TownshipSummary]
+
+
+def catalog_summary(session: Session) -> CatalogSummary:
+    """Count active listings in total and by township."""
+    in_stock = func.sum(case((Listing.remaining_quantity > 0, 1), else_=0))
+    rows = session.execute(
+        select(Township.name, func.count(Listing.id), in_stock)
+        .join(Listing, Listing.township_id == Township.id)
+        .where(Listing.active.is_(True))
+        .group_by(Township.name, Township.code)
+        .order_by(Township.code)
+    ).all()
+    products = session.scalar(select(func.count(func.distinct(Listing.product_id))).where(Listing.active.is_(True)))
+    by_township = [TownshipSummary(name, count, int(stocked or 0)) for name, count, stocked in rows]
+    return CatalogSummary(
+        listings=sum(t.listings for t in by_township),
+        in_stock=sum(t.in_stock for t in by_township),
+        products=int(products or 0),
+        townships=by_township,
+    )

@@ -1,0 +1,329 @@
+"""ORM models of the programme: places, households, contacts, listings, buyers, orders, sales, users."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, Optional
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeMeta, Mapped, registry, relationship
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names so that Alembic migrations work the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+mapper_registry = registry(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
+class Base(metaclass=DeclarativeMeta):
+    """Declarative base of every model."""
+
+    __abstract__ = True
+    registry = mapper_registry
+    metadata = mapper_registry.metadata
+    __init__ = mapper_registry.constructor
+
+
+class DecimalQuantity(TypeDecorator):  # type: ignore[type-arg]
+    """An exact Decimal stored as an integer count of thousandths (same on SQLite and PostgreSQL)."""
+
+    impl = BigInteger
+    cache_ok = True
+    SCALE = 1000
+
+    def process_bind_param(self, value: Any, dialect: Any) -> int | None:
+        if value is None:
+            return None
+        scaled = Decimal(value) * self.SCALE
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"quantity {value} has more than 3 decimals")
+        return int(scaled)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(int(value)) / self.SCALE).normalize() + Decimal(0)
+
+
+class UtcDateTime(TypeDecorator):  # type: ignore[type-arg]
+    """Aware datetimes stored as naive UTC; read back as aware UTC (convert to Asia/Shanghai to show)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware one")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+class Township(Base):
+    """A township or sub-district (乡镇、街道) with its statistical code."""
+
+    __tablename__ = "townships"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    code: Mapped[str] = Column(String(12), nullable=False, unique=True)
+    name: Mapped[str] = Column(String(50), nullable=False, unique=True)
+    kind: Mapped[str] = Column(String(10), nullable=False)
+    deep_poverty: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+
+    villages: Mapped[list[Village]] = relationship("Village", back_populates="township")
+
+
+class Village(Base):
+    """A village or community (村、社区); `short_name` is how people write it (石云村, 杏家湾社区)."""
+
+    __tablename__ = "villages"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    code: Mapped[str] = Column(String(12), nullable=False, unique=True)
+    name: Mapped[str] = Column(String(50), nullable=False)
+    short_name: Mapped[str] = Column(String(50), nullable=False, index=True)
+    township_id: Mapped[int] = Column(ForeignKey("townships.id"), nullable=False, index=True)
+    deep_poverty: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+
+    township: Mapped[Township] = relationship("Township", back_populates="villages")
+
+
+class Product(Base):
+    """A kind of farm product (土豆); aliases (洋芋, 马铃薯) point at it."""
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    name: Mapped[str] = Column(String(50), nullable=False, unique=True)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+    aliases: Mapped[list[ProductAlias]] = relationship(
+        "ProductAlias", back_populates="product", cascade="all, delete-orphan"
+    )
+
+
+class ProductAlias(Base):
+    """Another name people use for a product; editable data, not code."""
+
+    __tablename__ = "product_aliases"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    alias: Mapped[str] = Column(String(50), nullable=False, unique=True)
+    product_id: Mapped[int] = Column(ForeignKey("products.id"), nullable=False, index=True)
+
+    product: Mapped[Product] = relationship("Product", back_populates="aliases")
+
+
+class Household(Base):
+    """A registered poor household (贫困户) or a cooperative (合作社) selling for several."""
+
+    __tablename__ = "households"
+    __table_args__ = (UniqueConstraint("place_key", "name"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    # "<township code>/<village code or ->": one household name per place.
+    place_key: Mapped[str] = Column(String(30), nullable=False)
+    name: Mapped[str] = Column(String(100), nullable=False)
+    township_id: Mapped[int] = Column(ForeignKey("townships.id"), nullable=False, index=True)
+    village_id: Mapped[Optional[int]] = Column(ForeignKey("villages.id"), index=True)
+    is_cooperative: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    poor_households: Mapped[Optional[int]] = Column(Integer)
+
+
+class SupplyContact(Base):
+    """The person (village collective head) who collects and ships a place's products."""
+
+    __tablename__ = "supply_contacts"
+    __table_args__ = (UniqueConstraint("township_id", "name", "phone"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    name: Mapped[str] = Column(String(50), nullable=False)
+    phone: Mapped[str] = Column(String(20), nullable=False)
+    township_id: Mapped[int] = Column(ForeignKey("townships.id"), nullable=False, index=True)
+    village_id: Mapped[Optional[int]] = Column(ForeignKey("villages.id"), index=True)
+
+
+class Listing(Base):
+    """One line of the supply catalogue (附件1): a household's product on offer."""
+
+    __tablename__ = "listings"
+    # Covering indexes for search: filtering and ranking (stock, place, freshness) read the index only.
+    __table_args__ = (
+        Index(
+            "ix_listings_product_rank",
+            "product_id",
+            "active",
+            "remaining_quantity",
+            "updated_at",
+            "township_id",
+            "village_id",
+        ),
+        Index(
+            "ix_listings_township_rank",
+            "township_id",
+            "active",
+            "remaining_quantity",
+            "updated_at",
+            "village_id",
+            "product_id",
+        ),
+        Index(
+            "ix_listings_village_rank",
+            "village_id",
+            "active",
+            "remaining_quantity",
+            "updated_at",
+            "township_id",
+            "product_id",
+        ),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    # Natural key: township/village/household/product/variety; a re-import updates the same row.
+    listing_key: Mapped[str] = Column(String(300), nullable=False, unique=True)
+    township_id: Mapped[int] = Column(ForeignKey("townships.id"), nullable=False)
+    village_id: Mapped[Optional[int]] = Column(ForeignKey("villages.id"))
+    household_id: Mapped[Optional[int]] = Column(ForeignKey("households.id"), index=True)
+    product_id: Mapped[int] = Column(ForeignKey("products.id"), nullable=False)
+    variety: Mapped[str] = Column(String(100), nullable=False, default="")
+    unit: Mapped[str] = Column(String(10), nullable=False)
+    planned_quantity: Mapped[Decimal] = Column(DecimalQuantity, nullable=False)
+    remaining_quantity: Mapped[Decimal] = Column(DecimalQuantity, nullable=False)
+    price_fen: Mapped[int] = Column(Integer, nullable=False)
+    supply_methods: Mapped[int] = Column(Integer, nullable=False)
+    shop_url: Mapped[str] = Column(String(500), nullable=False, default="")
+    contact_id: Mapped[Optional[int]] = Column(ForeignKey("supply_contacts.id"), index=True)
+    remarks: Mapped[str] = Column(Text, nullable=False, default="")
+    active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+    township: Mapped[Township] = relationship("Township")
+    village: Mapped[Optional[Village]] = relationship("Village")
+    household: Mapped[Optional[Household]] = relationship("Household")
+    product: Mapped[Product] = relationship("Product")
+    contact: Mapped[Optional[SupplyContact]] = relationship("SupplyContact")
+
+
+class CatalogImport(Base):
+    """One imported 附件1 file: who filled it in, when, and how many rows were kept or rejected."""
+
+    __tablename__ = "catalog_imports"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    file_name: Mapped[str] = Column(String(300), nullable=False)
+    filled_by_unit: Mapped[str] = Column(String(100), nullable=False, default="")
+    filled_by: Mapped[str] = Column(String(50), nullable=False, default="")
+    filler_phone: Mapped[str] = Column(String(20), nullable=False, default="")
+    filled_on: Mapped[Optional[date]] = Column(Date)
+    rows_imported: Mapped[int] = Column(Integer, nullable=False, default=0)
+    rows_rejected: Mapped[int] = Column(Integer, nullable=False, default=0)
+    imported_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class Buyer(Base):
+    """A buying unit (采购单位) with its category, which decides channel and lead unit."""
+
+    __tablename__ = "buyers"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    name: Mapped[str] = Column(String(100), nullable=False, unique=True)
+    category: Mapped[str] = Column(String(20), nullable=False)
+    lead_unit: Mapped[str] = Column(String(50), nullable=False, default="")
+    phone: Mapped[str] = Column(String(20), nullable=False, default="")
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class User(Base):
+    """A chat identity bound to a role (buyer, supply contact of a place, county admin)."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    channel: Mapped[str] = Column(String(20), nullable=False)
+    external_id: Mapped[str] = Column(String(64), nullable=False)
+    role: Mapped[str] = Column(String(10), nullable=False)
+    display_name: Mapped[str] = Column(String(100), nullable=False, default="")
+    township_id: Mapped[Optional[int]] = Column(ForeignKey("townships.id"))
+    village_id: Mapped[Optional[int]] = Column(ForeignKey("villages.id"))
+    contact_id: Mapped[Optional[int]] = Column(ForeignKey("supply_contacts.id"))
+    buyer_id: Mapped[Optional[int]] = Column(ForeignKey("buyers.id"))
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class Order(Base):
+    """A phone-style order of a listing by a buyer; it reserves stock until cancelled or rejected."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    order_no: Mapped[str] = Column(String(30), nullable=False, unique=True)
+    listing_id: Mapped[int] = Column(ForeignKey("listings.id"), nullable=False, index=True)
+    buyer_id: Mapped[int] = Column(ForeignKey("buyers.id"), nullable=False, index=True)
+    user_id: Mapped[Optional[int]] = Column(ForeignKey("users.id"), index=True)
+    quantity: Mapped[Decimal] = Column(DecimalQuantity, nullable=False)
+    unit: Mapped[str] = Column(String(10), nullable=False)
+    unit_price_fen: Mapped[int] = Column(Integer, nullable=False)
+    amount_fen: Mapped[int] = Column(BigInteger, nullable=False)
+    supply_method: Mapped[int] = Column(Integer, nullable=False)
+    phone: Mapped[str] = Column(String(20), nullable=False)
+    status: Mapped[str] = Column(String(10), nullable=False)
+    remarks: Mapped[str] = Column(Text, nullable=False, default="")
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+    listing: Mapped[Listing] = relationship("Listing")
+    buyer: Mapped[Buyer] = relationship("Buyer")
+
+
+class SaleRecord(Base):
+    """A purchase of poor households' products: one row of 附件2 (township) and 附件3 (lead unit)."""
+
+    __tablename__ = "sale_records"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    township_id: Mapped[int] = Column(ForeignKey("townships.id"), nullable=False, index=True)
+    village_id: Mapped[Optional[int]] = Column(ForeignKey("villages.id"))
+    household_name: Mapped[str] = Column(String(100), nullable=False, default="")
+    poor_households: Mapped[Optional[int]] = Column(Integer)
+    buyer_id: Mapped[Optional[int]] = Column(ForeignKey("buyers.id"), index=True)
+    buyer_name: Mapped[str] = Column(String(100), nullable=False)
+    product_name: Mapped[str] = Column(String(100), nullable=False)
+    quantity: Mapped[Decimal] = Column(DecimalQuantity, nullable=False)
+    unit: Mapped[str] = Column(String(10), nullable=False)
+    amount_fen: Mapped[int] = Column(BigInteger, nullable=False)
+    sold_on: Mapped[date] = Column(Date, nullable=False, index=True)
+    remarks: Mapped[str] = Column(Text, nullable=False, default="")
+    order_id: Mapped[Optional[int]] = Column(ForeignKey("orders.id"), unique=True)
+    source: Mapped[str] = Column(String(20), nullable=False)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)

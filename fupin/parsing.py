@@ -1,0 +1,216 @@
+"""Parse the numbers people write: quantities, prices, phones and supply methods.
+
+Shared by the spreadsheet importer and the NLU normaliser. Every parser returns None (or raises
+`ParseError` with a Chinese reason) rather than guessing a wrong value.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+import cn2an
+
+from fupin.values import ALL_UNITS, SUPPLY_METHOD_LABELS, Price, Quantity, SupplyMethod
+
+
+class ParseError(ValueError):
+    """A value that cannot be understood; the message is a Chinese reason for the user."""
+
+
+_CN_DIGITS = "零〇一二两三四五六七八九十百千万"
+_CN_NUMBER = f"[{_CN_DIGITS}]+(?:点[{_CN_DIGITS}]+)?"
+NUMBER = rf"(?:\d+(?:\.\d+)?|\.\d+|{_CN_NUMBER})"
+# Longest units first so that 公斤 wins over 斤 and 市斤 over 斤.
+UNIT = "(?:" + "|".join(sorted((re.escape(u) for u in ALL_UNITS), key=len, reverse=True)) + ")"
+
+
+def normalize_text(text: str) -> str:
+    """Fold full-width characters to ASCII (NFKC), drop control characters and trim spaces."""
+    folded = unicodedata.normalize("NFKC", text)
+    cleaned = "".join(ch for ch in folded if unicodedata.category(ch)[0] != "C" or ch in "\n\t")
+    return re.sub(r"\s+", " ", cleaned).strip()
+
+
+def parse_number(text: str) -> Decimal | None:
+    """An Arabic or Chinese numeral as a Decimal (两百五十 → 250, 三点五 → 3.5); None if it is not one."""
+    text = text.strip()
+    if re.fullmatch(r"\d+(?:\.\d+)?|\.\d+", text):
+        return Decimal(text)
+    if not re.fullmatch(_CN_NUMBER, text):
+        return None
+    try:
+        value = cn2an.cn2an(text, "smart")
+    except (ValueError, KeyError, IndexError):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+_QUANTITY_RE = re.compile(
+    rf"^(?:约|大约|大概|差不多)?(?P<num>{NUMBER}|半)\s*(?P<approx>来|多|余)?\s*"
+    rf"(?P<unit>{UNIT})?(?P<half>半)?(?:左右)?$"
+)
+
+
+def parse_quantity(text: str, default_unit: str | None = None) -> Quantity | None:
+    """A quantity such as 30斤, 两百斤, 一百来斤, 半斤, 两斤半, 1.5公斤, 5箱 (weights in 斤).
+
+    A bare number takes `default_unit`; without one it is not a quantity. Returns None for
+    anything that is not clearly a quantity.
+    """
+    match = _QUANTITY_RE.match(normalize_text(text).replace(" ", ""))
+    if not match:
+        return None
+    number, unit = match["num"], match["unit"]
+    if unit is None and len(number) > 1 and number.endswith("两"):
+        number, unit = number[:-1], "两"  # 三两: 两 is the unit here, not the numeral
+    unit = unit or default_unit
+    if unit is None:
+        return None
+    value = Decimal("0.5") if number == "半" else parse_number(number)
+    if value is None:
+        return None
+    if match["half"]:
+        if number == "半" or value != value.to_integral_value():
+            return None
+        value += Decimal("0.5")
+    return Quantity.of(value, unit)
+
+
+_JIAO_DIGIT = "[0-9一二两三四五六七八九]"
+_PER = r"(?:/|每|一|1|\s)"
+_PRICE_RES = (
+    # 每斤60元, 每斤3块5
+    re.compile(
+        rf"^每(?P<unit>{UNIT})(?P<yuan>{NUMBER})(?:元|块)(?:钱)?"
+        rf"(?:(?P<jiao>{_JIAO_DIGIT})(?:角|毛)?(?:钱)?)?$"
+    ),
+    # 3元/斤, 三块五一斤, 3块5毛每斤, 2.8/斤, 120元/只, 3元, 3.5
+    re.compile(
+        rf"^(?P<yuan>{NUMBER})(?:元|块)?(?:钱)?"
+        rf"(?:(?P<jiao>{_JIAO_DIGIT})(?=角|毛|{_PER}{UNIT}$|$)(?:角|毛)?(?:钱)?)?"
+        rf"(?:{_PER}?(?P<unit>{UNIT}))?$"
+    ),
+)
+
+
+def parse_price(text: str, default_unit: str | None = None) -> Price | None:
+    """A unit price such as 3元/斤, ¥2.8/斤, 三块五一斤, 每斤60元, 120元/只, or a bare 3.5.
+
+    Returns integer fen per unit (per 斤 for weights); None when it is not a clear price
+    (面议, 0.001元, no unit and no default).
+    """
+    cleaned = normalize_text(text).replace(" ", "")
+    cleaned = re.sub(r"^(?:¥|RMB|人民币|单价|价格|售价)[:：]?", "", cleaned, flags=re.IGNORECASE)
+    cleaned = cleaned.replace("元钱", "元").replace("块钱", "块")
+    for pattern in _PRICE_RES:
+        match = pattern.match(cleaned)
+        if match:
+            break
+    else:
+        return None
+    yuan = parse_number(match["yuan"])
+    if yuan is None:
+        return None
+    if match["jiao"]:
+        jiao = parse_number(match["jiao"])
+        if jiao is None or yuan != yuan.to_integral_value():
+            return None
+        yuan += jiao / 10
+    unit = match["unit"] or default_unit
+    if unit is None:
+        return None
+    price = Price.per(yuan, unit)
+    if yuan > 0 and price.fen == 0:
+        return None  # less than a fen per unit: surely a typo, never silently zero
+    return price
+
+
+_MOBILE = r"1[3-9]\d{9}"
+_LANDLINE = r"0\d{2,3}\d{7,8}"
+_PHONE_SPAN = re.compile(r"(?:\+?86[\s-]?)?[01](?:[\s\-.()（）]?\d){8,12}")
+
+
+def parse_phone(text: str) -> str | None:
+    """A mainland mobile or landline number as digits ("177 2363 5558" → 17723635558); else None."""
+    digits = re.sub(r"[\s\-.()（）]", "", normalize_text(text))
+    digits = re.sub(r"^(?:\+?86)(?=1\d{10}$)", "", digits)
+    if re.fullmatch(_MOBILE, digits) or re.fullmatch(_LANDLINE, digits):
+        return digits
+    return None
+
+
+def split_contact(cell: str) -> tuple[str, str]:
+    """Split a 供货联系人及联系方式 cell such as "李xx 17723635558" into (name, phone).
+
+    Raises ParseError when the phone is missing or malformed.
+    """
+    text = normalize_text(cell)
+    span = _PHONE_SPAN.search(text)
+    if span is None:
+        if re.search(r"\d{5,}", text):
+            raise ParseError(f"联系电话格式不正确：{text}")
+        raise ParseError("缺少供货联系人的联系电话")
+    phone = parse_phone(span.group())
+    if phone is None:
+        raise ParseError(f"联系电话格式不正确：{span.group().strip()}")
+    name = text[: span.start()] + " " + text[span.end() :]
+    name = re.sub(r"[()（）\[\]【】]", " ", name).strip(" ,，:：;；、/-")
+    name = re.sub(r"^(?:联系人|供货联系人)[:：]?", "", name).strip()
+    if re.search(r"\d{5,}", name):
+        raise ParseError(f"联系电话格式不正确：{text}")
+    return name, phone
+
+
+# Everyday phrasings of the plan's three supply methods.
+SUPPLY_METHOD_WORDS: dict[str, SupplyMethod] = {
+    **{label: method for method, label in SUPPLY_METHOD_LABELS.items()},
+    "电子商务": SupplyMethod.ECOMMERCE,
+    "网店": SupplyMethod.ECOMMERCE,
+    "网购": SupplyMethod.ECOMMERCE,
+    "网上": SupplyMethod.ECOMMERCE,
+    "线上": SupplyMethod.ECOMMERCE,
+    "线上购买": SupplyMethod.ECOMMERCE,
+    "微店": SupplyMethod.ECOMMERCE,
+    "网上下单": SupplyMethod.ECOMMERCE,
+    "送货": SupplyMethod.DELIVERY,
+    "配送": SupplyMethod.DELIVERY,
+    "送上门": SupplyMethod.DELIVERY,
+    "送货到家": SupplyMethod.DELIVERY,
+    "上门送货": SupplyMethod.DELIVERY,
+    "快递": SupplyMethod.DELIVERY,
+    "邮寄": SupplyMethod.DELIVERY,
+    "物流配送": SupplyMethod.DELIVERY,
+    "自提": SupplyMethod.PICKUP,
+    "上门自取": SupplyMethod.PICKUP,
+    "自取": SupplyMethod.PICKUP,
+    "到村自提": SupplyMethod.PICKUP,
+    "现场自提": SupplyMethod.PICKUP,
+    "线下直采": SupplyMethod.PICKUP,
+    "上门取货": SupplyMethod.PICKUP,
+    "自己来拿": SupplyMethod.PICKUP,
+}
+
+
+def parse_supply_method(text: str) -> SupplyMethod | None:
+    """One supply method from a word or phrase (送货上门, 配送, 自提 …); None if unknown."""
+    word = normalize_text(text).replace(" ", "")
+    return SUPPLY_METHOD_WORDS.get(word)
+
+
+def parse_supply_methods(text: str) -> SupplyMethod:
+    """All supply methods of a cell such as "送货上门、上门自提"; raises ParseError on an unknown one."""
+    parts = [p for p in re.split(r"[、,，/；;\s+和及或]+", normalize_text(text)) if p]
+    if not parts:
+        raise ParseError("缺少供货方式")
+    methods = SupplyMethod(0)
+    for part in parts:
+        method = parse_supply_method(part)
+        if method is None:
+            raise ParseError(f"未知的供货方式：{part}（可填：电商、送货上门、上门自提）")
+        methods |= method
+    return methods

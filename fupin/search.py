@@ -1,0 +1,403 @@
+"""Finding listings by product and place, tolerant of aliases, partial names, typos and homophones."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin
+from sqlalchemy import case, false, func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import ColumnElement
+
+from fupin.models import Household, Listing, Product, ProductAlias, SupplyContact
+from fupin.parsing import normalize_text
+from fupin.places import Gazetteer, Place
+from fupin.values import Price, Quantity, supply_method_labels
+
+logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=20_000)
+def pinyin_of(text: str) -> tuple[str, ...]:
+    """Toneless pinyin syllables of a word (洋芋 → yang, yu); other characters pass through."""
+    return tuple(lazy_pinyin(text, style=Style.NORMAL))
+
+
+def _fuzzy_syllable(syllable: str) -> str:
+    # Southwest Mandarin merges these: zh/z, ch/c, sh/s, n/l, hu/fu, and -ng/-n finals.
+    for retroflex, flat in (("zh", "z"), ("ch", "c"), ("sh", "s")):
+        if syllable.startswith(retroflex):
+            syllable = flat + syllable[2:]
+    if syllable.startswith("l"):
+        syllable = "n" + syllable[1:]
+    if syllable.startswith("hu"):
+        syllable = "f" + syllable[1:]
+    for nasal, plain in (("ang", "an"), ("eng", "en"), ("ing", "in")):
+        if syllable.endswith(nasal):
+            syllable = syllable[: -len(nasal)] + plain
+    return syllable
+
+
+def _edit_distance_at_most_one(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = j = 0
+    edits = 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            i += 1
+            j += 1
+            continue
+        edits += 1
+        if edits > 1:
+            return False
+        if len(a) == len(b):
+            i += 1
+        j += 1
+    return edits + (len(b) - j) + (len(a) - i) <= 1
+
+
+def _near_syllables(a: str, b: str) -> bool:
+    return _fuzzy_syllable(a) == _fuzzy_syllable(b) or _edit_distance_at_most_one(a, b)
+
+
+def sounds_like(term: str, word: str) -> str | None:
+    """How a written term matches a word by sound or spelling: "homophone", "typo" or None."""
+    if len(term) != len(word) or len(term) < 2:
+        return None
+    a, b = pinyin_of(term), pinyin_of(word)
+    if len(a) != len(b):
+        return None
+    if a == b:
+        return "homophone"
+    differing = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    if len(differing) == 1 and _near_syllables(*differing[0]):
+        return "homophone"
+    if len(term) >= 3 and sum(x != y for x, y in zip(term, word, strict=True)) == 1:
+        return "typo"
+    return None
+
+
+@dataclass(frozen=True)
+class VocabularyEntry:
+    """A written form of a product: its own name or an alias."""
+
+    written: str
+    product_id: int
+    product: str
+
+
+@dataclass(frozen=True)
+class ProductMatch:
+    """How a written product term was understood: exact, alias, partial, homophone or typo."""
+
+    written: str
+    product_id: int
+    product: str
+    how: str
+
+
+class ProductVocabulary:
+    """Every product name and alias, for matching what people write."""
+
+    def __init__(self, entries: list[VocabularyEntry]) -> None:
+        # Longest first, so that 土鸡蛋 is preferred over 土鸡 in partial matches.
+        self.entries = sorted(entries, key=lambda e: (-len(e.written), e.written))
+        self.by_written = {e.written: e for e in self.entries}
+
+    @classmethod
+    def load(cls, session: Session) -> ProductVocabulary:
+        """Read every product and alias from the database."""
+        entries = [VocabularyEntry(name, pid, name) for pid, name in session.execute(select(Product.id, Product.name))]
+        entries += [
+            VocabularyEntry(alias, pid, name)
+            for alias, pid, name in session.execute(select(ProductAlias.alias, Product.id, Product.name).join(Product))
+        ]
+        return cls(entries)
+
+    def match(self, term: str) -> list[ProductMatch]:
+        """Products a term may mean, best kind of match first; empty when nothing is close."""
+        term = normalize_text(term).replace(" ", "")
+        if not term:
+            return []
+        entry = self.by_written.get(term)
+        if entry is not None:
+            return [ProductMatch(term, entry.product_id, entry.product, "exact" if term == entry.product else "alias")]
+        for finder in (self._partial, self._by_sound):
+            found = finder(term)
+            if found:
+                return found
+        return []
+
+    def _partial(self, term: str) -> list[ProductMatch]:
+        # The term holds a known name (新鲜土豆) or, when two characters or more, is part of one (木耳).
+        contained = [e for e in self.entries if e.written in term and len(e.written) >= 2]
+        if contained:
+            longest = len(contained[0].written)
+            contained = [e for e in contained if len(e.written) == longest]
+        elif len(term) >= 2:
+            contained = [e for e in self.entries if term in e.written]
+        return _dedupe(ProductMatch(term, e.product_id, e.product, "partial") for e in contained)
+
+    def _by_sound(self, term: str) -> list[ProductMatch]:
+        found = []
+        for entry in self.entries:
+            how = sounds_like(term, entry.written)
+            if how:
+                found.append(ProductMatch(term, entry.product_id, entry.product, how))
+        return _dedupe(found)
+
+    def mentions(self, text: str) -> list[VocabularyEntry]:
+        """Product names or aliases written anywhere in a sentence, longest first, not overlapping."""
+        text = normalize_text(text)
+        found: list[VocabularyEntry] = []
+        taken: list[tuple[int, int]] = []
+        for entry in self.entries:
+            start = text.find(entry.written)
+            while start >= 0:
+                end = start + len(entry.written)
+                if all(end <= s or start >= e for s, e in taken):
+                    taken.append((start, end))
+                    found.append(entry)
+                    break
+                start = text.find(entry.written, start + 1)
+        return found
+
+
+def _dedupe(matches: object) -> list[ProductMatch]:
+    seen: set[int] = set()
+    out: list[ProductMatch] = []
+    for match in matches:  # type: ignore[attr-defined]
+        if match.product_id not in seen:
+            seen.add(match.product_id)
+            out.append(match)
+    return out
+
+
+@dataclass(frozen=True)
+class ListingView:
+    """What a buyer needs to order a listing: product, stock, price, methods, place and contact."""
+
+    listing_id: int
+    product: str
+    variety: str
+    township: str
+    village: str
+    household: str
+    remaining: Quantity
+    price: Price
+    supply_methods: tuple[str, ...]
+    shop_url: str
+    contact_name: str
+    contact_phone: str
+    deep_poverty: bool
+    updated_at: datetime
+
+    @property
+    def place(self) -> str:
+        """Township and village as written (龙角镇张家村)."""
+        return self.township + self.village
+
+    @property
+    def in_stock(self) -> bool:
+        """True while some quantity is left."""
+        return self.remaining.value > 0
+
+
+@dataclass
+class SearchResult:
+    """Listings found, how the query was understood, and alternatives when nothing matched."""
+
+    listings: list[ListingView]
+    total: int
+    products: list[ProductMatch] = field(default_factory=list)
+    places: list[Place] = field(default_factory=list)
+    unknown_product: bool = False
+    unknown_place: bool = False
+    alternatives: list[ListingView] = field(default_factory=list)
+
+
+class CatalogSearch:
+    """Search over the catalogue; vocabulary and gazetteer are re-read every `refresh_seconds`.
+
+    Listings themselves are always read live, so new stock and prices show at once; a brand-new
+    product name is found exactly at once and fuzzily after the next refresh.
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        refresh_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._session_factory = session_factory
+        self._refresh_seconds = refresh_seconds
+        self._clock = clock
+        self._loaded_at: float | None = None
+        self._vocabulary: ProductVocabulary | None = None
+        self._gazetteer: Gazetteer | None = None
+
+    def _indexes(self, session: Session) -> tuple[ProductVocabulary, Gazetteer]:
+        now = self._clock()
+        if self._loaded_at is None or now - self._loaded_at >= self._refresh_seconds:
+            self._vocabulary = ProductVocabulary.load(session)
+            self._gazetteer = Gazetteer.load(session)
+            self._loaded_at = now
+        assert self._vocabulary is not None and self._gazetteer is not None
+        return self._vocabulary, self._gazetteer
+
+    def refresh(self) -> None:
+        """Forget the cached vocabulary and gazetteer (after this process changed them)."""
+        self._loaded_at = None
+
+    def search(
+        self, product: str | None = None, place: str | None = None, limit: int = 5, offset: int = 0
+    ) -> SearchResult:
+        """Listings for a product, a place, or both, best first (in stock, deep-poverty places)."""
+        with self._session_factory() as session:
+            vocabulary, gazetteer = self._indexes(session)
+            matches: list[ProductMatch] = []
+            if product and product.strip():
+                matches = vocabulary.match(product)
+                if not matches:
+                    # A product added since the last refresh is still found by its exact name.
+                    matches = _exact_product(session, product)
+            places = gazetteer.find(place) if place and place.strip() else []
+            result = SearchResult(listings=[], total=0, products=matches, places=places)
+            result.unknown_product = bool(product and product.strip()) and not matches
+            result.unknown_place = bool(place and place.strip()) and not places
+            if result.unknown_product or result.unknown_place or not (matches or places):
+                return result
+            filters = _filters(matches, places)
+            result.total = session.scalar(select(func.count(Listing.id)).where(*filters)) or 0
+            if result.total:
+                result.listings = _views(session, gazetteer, _ranked_ids(session, gazetteer, filters, limit, offset))
+            elif matches and places:
+                # Nothing there: offer the same product elsewhere.
+                ids = _ranked_ids(session, gazetteer, _filters(matches, []), limit, 0)
+                result.alternatives = _views(session, gazetteer, ids)
+            return result
+
+    def search_text(self, text: str, limit: int = 5) -> SearchResult:
+        """Search with whatever product and place a free sentence names (龙角镇有什么特产)."""
+        with self._session_factory() as session:
+            vocabulary, gazetteer = self._indexes(session)
+            products = vocabulary.mentions(text)
+            places = gazetteer.mentions(text)
+        return self.search(
+            product=products[0].written if products else None,
+            place=places[0].label if places else None,
+            limit=limit,
+        )
+
+
+def _exact_product(session: Session, written: str) -> list[ProductMatch]:
+    name = normalize_text(written).replace(" ", "")
+    row = session.execute(select(Product.id, Product.name).where(Product.name == name)).first()
+    how = "exact"
+    if row is None:
+        row = session.execute(
+            select(Product.id, Product.name).join(ProductAlias).where(ProductAlias.alias == name)
+        ).first()
+        how = "alias"
+    return [ProductMatch(name, row[0], row[1], how)] if row else []
+
+
+def _filters(matches: list[ProductMatch], places: list[Place]) -> list[ColumnElement[bool]]:
+    filters: list[ColumnElement[bool]] = [Listing.active.is_(True)]
+    if matches:
+        filters.append(Listing.product_id.in_(sorted({m.product_id for m in matches})))
+    if places:
+        filters.append(_in_places({p.township.id for p in places if p.village is None},
+                                  {p.village.id for p in places if p.village is not None}))  # fmt: skip
+    return filters
+
+
+def _in_places(township_ids: set[int], village_ids: set[int]) -> ColumnElement[bool]:
+    # Only the parts that are needed, so that SQLite can use one index rather than an OR of two.
+    parts = []
+    if township_ids:
+        parts.append(Listing.township_id.in_(sorted(township_ids)))
+    if village_ids:
+        parts.append(Listing.village_id.in_(sorted(village_ids)))
+    return or_(*parts) if len(parts) > 1 else parts[0] if parts else false()
+
+
+def _ranked_ids(
+    session: Session, gazetteer: Gazetteer, filters: list[ColumnElement[bool]], limit: int, offset: int
+) -> list[int]:
+    # Rank on the listings table alone (deep-poverty places come from the gazetteer as id sets),
+    # so the sort never touches a join: in stock first, deep-poverty places next, freshest first.
+    deep = _in_places(
+        {t.id for t in gazetteer.townships if t.deep_poverty}, {v.id for v in gazetteer.villages if v.deep_poverty}
+    )
+    query = (
+        select(Listing.id)
+        .where(*filters)
+        .order_by(
+            case((Listing.remaining_quantity > 0, 1), else_=0).desc(),
+            case((deep, 1), else_=0).desc(),
+            Listing.updated_at.desc(),
+            Listing.id,
+        )
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(session.scalars(query))
+
+
+def _views(session: Session, gazetteer: Gazetteer, ids: list[int]) -> list[ListingView]:
+    if not ids:
+        return []
+    rows = session.execute(
+        select(
+            Listing.id,
+            Product.name,
+            Listing.variety,
+            Listing.township_id,
+            Listing.village_id,
+            Household.name,
+            Listing.remaining_quantity,
+            Listing.unit,
+            Listing.price_fen,
+            Listing.supply_methods,
+            Listing.shop_url,
+            SupplyContact.name,
+            SupplyContact.phone,
+            Listing.updated_at,
+        )
+        .join(Product, Listing.product_id == Product.id)
+        .outerjoin(Household, Listing.household_id == Household.id)
+        .outerjoin(SupplyContact, Listing.contact_id == SupplyContact.id)
+        .where(Listing.id.in_(ids))
+    ).all()
+    views = {}
+    for row in rows:
+        township = gazetteer.township_by_id[row[3]]
+        village = gazetteer.village_by_id.get(row[4]) if row[4] else None
+        views[row[0]] = ListingView(
+            listing_id=row[0],
+            product=row[1],
+            variety=row[2],
+            township=township.name,
+            village=village.short_name if village else "",
+            household=row[5] or "",
+            remaining=Quantity(row[6], row[7]),
+            price=Price(row[8], row[7]),
+            supply_methods=tuple(supply_method_labels(row[9])),
+            shop_url=row[10],
+            contact_name=row[11] or "",
+            contact_phone=row[12] or "",
+            deep_poverty=township.deep_poverty or bool(village and village.deep_poverty),
+            updated_at=row[13],
+        )
+    return [views[i] for i in ids if i in views]

@@ -1,0 +1,177 @@
+"""The layout the plan's attachment forms share: title, 填写单位 row, header row, data rows, note rows."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from fupin.spreadsheets.grid import SpreadsheetError, column_label, header_key, read_sheets
+
+logger = logging.getLogger(__name__)
+
+HEADER_SEARCH_ROWS = 30
+NOTE_PREFIXES = ("备注：", "备注:", "注：", "注:", "说明：", "说明:", "填表说明")
+
+
+@dataclass(frozen=True)
+class FormColumn:
+    """One column of a form: its key, the header as the seed prints it, and accepted variants."""
+
+    key: str
+    header: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+    @property
+    def label(self) -> str:
+        """The header on one line, for messages."""
+        return re.sub(r"\s+", "", self.header)
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """A form of the plan: title, the labels of its 填写单位 row, columns and note text."""
+
+    title: str
+    meta_labels: tuple[str, ...]
+    columns: tuple[FormColumn, ...]
+    notes: str
+
+    def column(self, key: str) -> FormColumn:
+        """The column with the given key."""
+        return next(c for c in self.columns if c.key == key)
+
+
+@dataclass
+class FormTable:
+    """A located form in a file: its meta fields, where each column is, and its data rows."""
+
+    file_name: str
+    sheet_name: str
+    meta: dict[str, str]
+    header_row: int
+    columns: dict[str, tuple[int, str]]
+    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+
+    def column_label(self, key: str) -> str:
+        """Letter and header of a column as found in the file (F列“销售价格（元）”)."""
+        index, header = self.columns[key]
+        return column_label(index, header)
+
+
+def _match_columns(cells: Sequence[str], spec: FormSpec) -> dict[str, tuple[int, str]]:
+    found: dict[str, tuple[int, str]] = {}
+    for index, cell in enumerate(cells):
+        key = header_key(cell)
+        if not key:
+            continue
+        for column in spec.columns:
+            names = {header_key(column.header), *(header_key(a) for a in column.aliases)}
+            if key in names and column.key not in found:
+                found[column.key] = (index, re.sub(r"\s+", "", cell))
+                break
+    return found
+
+
+def _parse_meta(text: str, labels: tuple[str, ...]) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    others = "|".join(re.escape(label) for label in labels)
+    for label in labels:
+        match = re.search(rf"{re.escape(label)}\s*[:：]?\s*(.*?)\s*(?=(?:{others})\s*[:：]|$)", text)
+        if match:
+            meta[label] = match.group(1).strip(" :：")
+    return meta
+
+
+def locate_form(path: Path, spec: FormSpec) -> FormTable:
+    """Find the form in a file: the first sheet with a header row naming the required columns.
+
+    Raises SpreadsheetError with a Chinese reason when no sheet carries the form.
+    """
+    frames = read_sheets(path)
+    required = [c for c in spec.columns if c.required]
+    best_missing: list[FormColumn] | None = None
+    for sheet_name, frame in frames:
+        for row_number in list(frame.index)[:HEADER_SEARCH_ROWS]:
+            cells = [str(v) for v in frame.loc[row_number].tolist()]
+            columns = _match_columns(cells, spec)
+            if len(columns) < 3:
+                continue
+            missing = [c for c in required if c.key not in columns]
+            if missing:
+                if best_missing is None or len(missing) < len(best_missing):
+                    best_missing = missing
+                continue
+            above = " ".join(" ".join(str(v) for v in frame.loc[r].tolist()) for r in frame.index if r < row_number)
+            table = FormTable(
+                file_name=path.name,
+                sheet_name=sheet_name,
+                meta=_parse_meta(re.sub(r"\s+", " ", above), spec.meta_labels),
+                header_row=row_number,
+                columns=columns,
+            )
+            table.rows = list(_data_rows(frame, row_number, columns))
+            return table
+    if best_missing:
+        names = "、".join(f"“{c.label}”" for c in best_missing)
+        raise SpreadsheetError(f"{path.name}：表头缺少列 {names}")
+    headers = "、".join(f"“{c.label}”" for c in required)
+    raise SpreadsheetError(f"{path.name}：找不到“{spec.title}”的表头行（应包含 {headers} 等列）")
+
+
+def _data_rows(
+    frame: pd.DataFrame, header_row: int, columns: dict[str, tuple[int, str]]
+) -> list[tuple[int, dict[str, str]]]:
+    rows: list[tuple[int, dict[str, str]]] = []
+    for row_number, values in frame.loc[header_row + 1 :].iterrows():
+        cells = [str(v).strip() for v in values.tolist()]
+        first = next((c for c in cells if c), "")
+        if first.startswith(NOTE_PREFIXES):
+            break  # the plan's note rows close the form
+        record = {key: cells[index] for key, (index, _header) in columns.items()}
+        if not any(value for key, value in record.items() if key != "seq"):
+            continue  # blank or numbered-but-empty template row
+        if record.get("seq", "").startswith("例"):
+            continue  # the seed's worked example (例1)
+        rows.append((int(row_number), record))
+    return rows
+
+
+def write_form(
+    path: Path,
+    spec: FormSpec,
+    meta: dict[str, str],
+    rows: Sequence[Sequence[object]],
+    title: str | None = None,
+) -> None:
+    """Write a form as the seed lays it out: title, meta row, header, rows, then the note row."""
+    headers = [c.header for c in spec.columns]
+    frame = pd.DataFrame(list(rows), columns=headers)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        frame.to_excel(writer, sheet_name="Sheet1", startrow=2, index=False)
+        sheet = writer.sheets["Sheet1"]
+        width = len(headers)
+        last = get_column_letter(width)
+        sheet["A1"] = title or spec.title
+        sheet.merge_cells(f"A1:{last}1")
+        sheet["A1"].font = Font(bold=True, size=14)
+        sheet["A1"].alignment = Alignment(horizontal="center")
+        sheet["A2"] = "    ".join(f"{label}：{meta.get(label, '')}" for label in spec.meta_labels)
+        sheet.merge_cells(f"A2:{last}2")
+        for index in range(1, width + 1):
+            cell = sheet.cell(row=3, column=index)
+            cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+            sheet.column_dimensions[get_column_letter(index)].width = 16
+        note_row = len(rows) + 5
+        sheet.cell(row=note_row, column=1, value=spec.notes)
+        sheet.merge_cells(f"A{note_row}:{last}{note_row}")
+        sheet.cell(row=note_row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.row_dimensions[note_row].height = 90

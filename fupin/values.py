@@ -1,0 +1,217 @@
+"""Value types of the programme: quantities with units, prices in fen, supply methods, channels."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+# Weight units are stored in 斤 (the unit the county's forms use); 1 公斤 = 2 斤, 1 吨 = 2000 斤.
+JIN = "斤"
+WEIGHT_UNITS: dict[str, Decimal] = {
+    "斤": Decimal(1),
+    "市斤": Decimal(1),
+    "公斤": Decimal(2),
+    "千克": Decimal(2),
+    "kg": Decimal(2),
+    "吨": Decimal(2000),
+    "克": Decimal("0.002"),
+    "g": Decimal("0.002"),
+    "两": Decimal("0.1"),
+}
+# Count units seen in township catalogues; they are kept as written.
+COUNT_UNITS: tuple[str, ...] = (
+    "只", "个", "头", "瓶", "箱", "盒", "袋", "件", "桶", "罐", "提", "份", "把", "捆",
+    "根", "条", "枚", "颗", "包", "筐", "篮", "坛", "株", "棵", "套", "床", "双", "对", "壶",
+)  # fmt: skip
+ALL_UNITS: tuple[str, ...] = tuple(WEIGHT_UNITS) + COUNT_UNITS
+
+
+def is_weight_unit(unit: str) -> bool:
+    """True when the unit measures weight and so converts to 斤."""
+    return unit in WEIGHT_UNITS
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """An amount of goods: an exact decimal number and its unit (weights normalised to 斤)."""
+
+    value: Decimal
+    unit: str
+
+    @classmethod
+    def of(cls, value: Decimal | int | str, unit: str) -> Quantity:
+        """Build a quantity, converting any weight unit to 斤."""
+        number = Decimal(value)
+        if is_weight_unit(unit):
+            return cls(number * WEIGHT_UNITS[unit], JIN)
+        return cls(number, unit)
+
+    def __str__(self) -> str:
+        return f"{format_decimal(self.value)}{self.unit}"
+
+
+@dataclass(frozen=True)
+class Price:
+    """A unit price in integer fen per unit (weights per 斤)."""
+
+    fen: int
+    unit: str
+
+    @classmethod
+    def per(cls, yuan: Decimal, unit: str) -> Price:
+        """Build a price from yuan per unit, converting a weight unit to per 斤 (rounded to the fen)."""
+        fen = yuan * 100
+        if is_weight_unit(unit):
+            fen = fen / WEIGHT_UNITS[unit]
+            unit = JIN
+        return cls(int(fen.quantize(Decimal(1), rounding=ROUND_HALF_UP)), unit)
+
+    def __str__(self) -> str:
+        return f"{format_yuan(self.fen)}元/{self.unit}"
+
+
+def format_decimal(value: Decimal) -> str:
+    """Render a decimal without trailing zeros or exponent (250, 2.5)."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def format_yuan(fen: int) -> str:
+    """Render an amount in fen as yuan without needless decimals (3, 3.5, 2.85)."""
+    return format_decimal(Decimal(fen) / 100)
+
+
+def amount_fen(quantity: Quantity, price: Price) -> int:
+    """The amount in fen for a quantity at a unit price (rounded to the fen)."""
+    if quantity.unit != price.unit:
+        raise ValueError(f"unit mismatch: {quantity.unit} vs {price.unit}")
+    total = quantity.value * price.fen
+    return int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+class SupplyMethod(enum.IntFlag):
+    """How goods reach the buyer (附件1 供货方式); a listing may offer several."""
+
+    ECOMMERCE = 1
+    DELIVERY = 2
+    PICKUP = 4
+
+
+SUPPLY_METHOD_LABELS: dict[SupplyMethod, str] = {
+    SupplyMethod.ECOMMERCE: "电商",
+    SupplyMethod.DELIVERY: "送货上门",
+    SupplyMethod.PICKUP: "上门自提",
+}
+
+
+def supply_method_labels(methods: SupplyMethod | int) -> list[str]:
+    """Chinese labels of every method in a flag set, in the form's order."""
+    flags = SupplyMethod(methods)
+    return [label for method, label in SUPPLY_METHOD_LABELS.items() if method in flags]
+
+
+class Channel(str, enum.Enum):
+    """The plan's six sales channels (六销) with their annual targets in fen."""
+
+    WUJIN = "五进"
+    PAIRING = "对口帮扶"
+    CHARITY_FIRMS = "爱心企业"
+    FAIRS = "节会"
+    ECOMMERCE = "电商"
+    TOURISM = "旅游"
+
+    @property
+    def annual_target_fen(self) -> int:
+        """The plan's annual sales target for the channel (in fen)."""
+        return CHANNEL_TARGETS_WAN[self] * 10_000 * 100
+
+
+CHANNEL_TARGETS_WAN: dict[Channel, int] = {
+    Channel.WUJIN: 2000,
+    Channel.PAIRING: 1000,
+    Channel.CHARITY_FIRMS: 500,
+    Channel.FAIRS: 500,
+    Channel.ECOMMERCE: 1500,
+    Channel.TOURISM: 500,
+}
+ANNUAL_TARGET_FEN = 6000 * 10_000 * 100
+DEEP_POVERTY_TARGET_FEN = 1000 * 10_000 * 100
+
+
+class BuyerCategory(str, enum.Enum):
+    """Kinds of buying unit (采购单位) the plan names; each maps to one channel and lead unit."""
+
+    GOVERNMENT = "机关"
+    SCHOOL = "学校"
+    HOSPITAL = "医院"
+    ENTERPRISE = "企业/金融机构"
+    FAMILY = "家庭/工会"
+    PAIRING_SHANDONG = "对口帮扶-山东"
+    PAIRING_MAIN_CITY = "对口帮扶-主城"
+    PAIRING_CENTRAL_SOE = "对口帮扶-央企"
+    CHARITY_FIRM = "爱心企业"
+    FAIR = "节会"
+    ECOMMERCE = "电商"
+    TOURISM = "旅游"
+    PERSONAL = "个人"
+
+    @property
+    def channel(self) -> Channel | None:
+        """The plan channel purchases of this category count towards (个人 counts towards none)."""
+        return _CATEGORY_CHANNEL.get(self)
+
+    @property
+    def lead_unit(self) -> str | None:
+        """The lead unit (牵头单位) that reports this category's purchases in 附件3."""
+        return _CATEGORY_LEAD_UNIT.get(self)
+
+
+_CATEGORY_CHANNEL: dict[BuyerCategory, Channel] = {
+    BuyerCategory.GOVERNMENT: Channel.WUJIN,
+    BuyerCategory.SCHOOL: Channel.WUJIN,
+    BuyerCategory.HOSPITAL: Channel.WUJIN,
+    BuyerCategory.ENTERPRISE: Channel.WUJIN,
+    BuyerCategory.FAMILY: Channel.WUJIN,
+    BuyerCategory.PAIRING_SHANDONG: Channel.PAIRING,
+    BuyerCategory.PAIRING_MAIN_CITY: Channel.PAIRING,
+    BuyerCategory.PAIRING_CENTRAL_SOE: Channel.PAIRING,
+    BuyerCategory.CHARITY_FIRM: Channel.CHARITY_FIRMS,
+    BuyerCategory.FAIR: Channel.FAIRS,
+    BuyerCategory.ECOMMERCE: Channel.ECOMMERCE,
+    BuyerCategory.TOURISM: Channel.TOURISM,
+}
+# Lead units as the plan assigns them (四、主要方式).
+_CATEGORY_LEAD_UNIT: dict[BuyerCategory, str] = {
+    BuyerCategory.GOVERNMENT: "县机关事务服务中心",
+    BuyerCategory.SCHOOL: "县教委",
+    BuyerCategory.HOSPITAL: "县卫生健康委",
+    BuyerCategory.ENTERPRISE: "县国有资产管理服务中心",
+    BuyerCategory.FAMILY: "县总工会",
+    BuyerCategory.PAIRING_SHANDONG: "县发展改革委",
+    BuyerCategory.PAIRING_MAIN_CITY: "县发展改革委",
+    BuyerCategory.PAIRING_CENTRAL_SOE: "县扶贫办",
+    BuyerCategory.CHARITY_FIRM: "县工商联",
+    BuyerCategory.FAIR: "县商务委",
+    BuyerCategory.ECOMMERCE: "县商务委",
+    BuyerCategory.TOURISM: "县文化旅游委",
+}
+
+
+class Role(str, enum.Enum):
+    """What a chat identity may do."""
+
+    BUYER = "buyer"
+    CONTACT = "contact"
+    ADMIN = "admin"
+
+
+class OrderStatus(str, enum.Enum):
+    """Life of an order: 待确认 → 已确认 → 已送达 → 已付款, or 已取消 / 已拒绝."""
+
+    PENDING = "待确认"
+    CONFIRMED = "已确认"
+    DELIVERED = "已送达"
+    PAID = "已付款"
+    CANCELLED = "已取消"
+    REJECTED = "已拒绝"
