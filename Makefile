@@ -10,8 +10,12 @@ BOOTSTRAP_PYTHON ?= $(shell pyenv which python 2>/dev/null || command -v python3
 
 INSTALLED := $(VENV)/.installed
 DEV_INSTALLED := $(VENV)/.installed-dev
+RASA := $(VENV)/bin/rasa
+MODEL := models/fupin.tar.gz
+# What the trained model depends on; the vocabulary files are generated from the database.
+TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) data/lookups.yml nlu/dictionary/userdict.txt
 
-.PHONY: help install run test lint format train validate eval-nlu bench clean
+.PHONY: help install run test lint format train vocab validate eval-nlu bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,12 +33,33 @@ $(DEV_INSTALLED): $(INSTALLED) requirements-dev.txt
 
 install: $(INSTALLED) ## Create .venv and install the pinned packages
 
-run: $(INSTALLED) ## Prepare the database (demo catalogue) and start the bot
+run: train ## Prepare the database (demo catalogue), train the model when stale, start the bot
 	$(PY) -m bot run
 
-test: $(DEV_INSTALLED) ## Run every test (PostgreSQL ones when TEST_DATABASE_URL is set)
+test: $(DEV_INSTALLED) train validate ## Validate and train, then run every test (PostgreSQL ones when TEST_DATABASE_URL is set)
 	@if [ -z "$$TEST_DATABASE_URL" ]; then echo ">>> TEST_DATABASE_URL is not set: the PostgreSQL tests are SKIPPED (e.g. TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test make test)"; fi
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core
 	$(PY) -m pytest
+
+vocab: $(INSTALLED) ## Regenerate the NLU vocabulary (jieba dictionary, lookup tables) from the database
+	$(PY) -m bot nlu export
+
+train: vocab ## Train the Rasa model when its data, config or vocabulary changed
+	@$(MAKE) --no-print-directory $(MODEL)
+
+$(MODEL): $(TRAINING_INPUTS)
+	$(RASA) train --fixed-model-name fupin --out models
+	@touch $@
+
+validate: vocab ## Check the Rasa training data and domain
+	$(RASA) data validate --max-history 5
+
+eval-nlu: vocab ## Evaluate NLU on the held-out set (intent report, confusion matrix) and cross-validate
+	$(RASA) train nlu --fixed-model-name nlu-eval --out results/eval-model
+	$(RASA) test nlu --model results/eval-model/nlu-eval.tar.gz --nlu tests/nlu/holdout.yml --out results/holdout
+	$(PY) -m nlu.evaluate --model results/eval-model/nlu-eval.tar.gz --data tests/nlu/holdout.yml
+	$(RASA) test nlu --nlu data --cross-validation --folds 3 --out results/cross-validation
+	@echo "Reports: results/holdout (intent_report.json, intent_confusion_matrix.png), results/cross-validation"
 
 lint: $(DEV_INSTALLED) ## Check style with ruff
 	$(PY) -m ruff check .

@@ -113,6 +113,19 @@ def cmd_catalog_search(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_nlu_export(ctx: Context, _args: argparse.Namespace) -> int:
+    """Write the NLU's lookup tables and jieba dictionary from the database."""
+    from nlu.export import export  # the NLU side is only needed by this command
+
+    init_database(ctx.engine, ctx.sessions)
+    if catalogue_is_empty(ctx.sessions):
+        seed_demo(ctx.sessions)
+    with ctx.sessions() as session:
+        changed = export(session)
+    _print("NLU 词表已更新" if changed else "NLU 词表无变化")
+    return 0
+
+
 def cmd_run(ctx: Context, _args: argparse.Namespace) -> int:
     """Prepare the database (demo catalogue when empty) and show the catalogue."""
     init_database(ctx.engine, ctx.sessions)
@@ -149,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--text", help="一句话查找，如“龙角镇有什么特产”")
     search.add_argument("--limit", type=int, default=5)
     search.set_defaults(handler=cmd_catalog_search)
+    nlu = commands.add_parser("nlu", help="自然语言理解").add_subparsers(dest="nlu_command", required=True)
+    nlu.add_parser("export", help="从数据库生成词典和查找表").set_defaults(handler=cmd_nlu_export)
     return parser
 
 

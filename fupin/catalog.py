@@ -254,8 +254,7 @@ class CatalogWriter:
             .where(Order.status.in_(OPEN_ORDER_STATUSES), Listing.township_id.in_(township_ids))
             .group_by(Order.listing_id)
         ).all()
-        # sum() comes back in stored thousandths: the column's type decorator does not apply to it.
-        return {lid: Decimal(int(total)) / 1000 for lid, total in rows}
+        return {lid: Decimal(total) for lid, total in rows}
 
 
 def _bulk_update(session: Session, model: type, rows: list[dict[str, Any]]) -> None:

@@ -28,7 +28,8 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {"timeout": 30})
+        # Pooled connections move between threads (one at a time), so the same-thread check goes.
+        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
         # Keep connections open between sessions (1.4 would reconnect and re-run the pragmas each time).
         kwargs.setdefault("poolclass", QueuePool)
         engine = create_engine(url, future=True, **kwargs)

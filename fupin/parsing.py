@@ -84,9 +84,9 @@ def parse_quantity(text: str, default_unit: str | None = None) -> Quantity | Non
 _JIAO_DIGIT = "[0-9一二两三四五六七八九]"
 _PER = r"(?:/|每|一|1|\s)"
 _PRICE_RES = (
-    # 每斤60元, 每斤3块5
+    # 每斤60元, 每斤3块5, 一斤三块五
     re.compile(
-        rf"^每(?P<unit>{UNIT})(?P<yuan>{NUMBER})(?:元|块)(?:钱)?"
+        rf"^(?:每|一)(?P<unit>{UNIT})(?P<yuan>{NUMBER})(?:元|块)(?:钱)?"
         rf"(?:(?P<jiao>{_JIAO_DIGIT})(?:角|毛)?(?:钱)?)?$"
     ),
     # 3元/斤, 三块五一斤, 3块5毛每斤, 2.8/斤, 120元/只, 3元, 3.5
@@ -95,15 +95,13 @@ _PRICE_RES = (
         rf"(?:(?P<jiao>{_JIAO_DIGIT})(?=角|毛|{_PER}{UNIT}$|$)(?:角|毛)?(?:钱)?)?"
         rf"(?:{_PER}?(?P<unit>{UNIT}))?$"
     ),
+    # 八毛一斤, 5角/个
+    re.compile(rf"^(?P<jiao_only>{NUMBER})(?:角|毛)(?:钱)?(?:{_PER}?(?P<unit>{UNIT}))?$"),
 )
 
 
-def parse_price(text: str, default_unit: str | None = None) -> Price | None:
-    """A unit price such as 3元/斤, ¥2.8/斤, 三块五一斤, 每斤60元, 120元/只, or a bare 3.5.
-
-    Returns integer fen per unit (per 斤 for weights); None when it is not a clear price
-    (面议, 0.001元, no unit and no default).
-    """
+def _money(text: str) -> tuple[Decimal, str | None] | None:
+    # (yuan, unit or None) of a money expression; None when it is not one.
     cleaned = normalize_text(text).replace(" ", "")
     cleaned = re.sub(r"^(?:¥|RMB|人民币|单价|价格|售价)[:：]?", "", cleaned, flags=re.IGNORECASE)
     cleaned = cleaned.replace("元钱", "元").replace("块钱", "块")
@@ -113,6 +111,9 @@ def parse_price(text: str, default_unit: str | None = None) -> Price | None:
             break
     else:
         return None
+    if "jiao_only" in match.groupdict():
+        jiao_only = parse_number(match["jiao_only"])
+        return (jiao_only / 10, match["unit"]) if jiao_only is not None else None
     yuan = parse_number(match["yuan"])
     if yuan is None:
         return None
@@ -121,13 +122,37 @@ def parse_price(text: str, default_unit: str | None = None) -> Price | None:
         if jiao is None or yuan != yuan.to_integral_value():
             return None
         yuan += jiao / 10
-    unit = match["unit"] or default_unit
+    return yuan, match["unit"]
+
+
+def parse_price(text: str, default_unit: str | None = None) -> Price | None:
+    """A unit price such as 3元/斤, ¥2.8/斤, 三块五一斤, 每斤60元, 120元/只, or a bare 3.5.
+
+    Returns integer fen per unit (per 斤 for weights); None when it is not a clear price
+    (面议, 0.001元, no unit and no default).
+    """
+    money = _money(text)
+    if money is None:
+        return None
+    yuan, unit = money
+    unit = unit or default_unit
     if unit is None:
         return None
     price = Price.per(yuan, unit)
     if yuan > 0 and price.fen == 0:
         return None  # less than a fen per unit: surely a typo, never silently zero
     return price
+
+
+def parse_amount(text: str) -> int | None:
+    """A sum of money without a unit (150元, 一千八百块, ¥99.5) in integer fen; None otherwise."""
+    money = _money(text)
+    if money is None or money[1] is not None:
+        return None
+    fen = money[0] * 100
+    if fen != fen.to_integral_value():
+        return None
+    return int(fen)
 
 
 _MOBILE = r"1[3-9]\d{9}"
@@ -193,6 +218,14 @@ SUPPLY_METHOD_WORDS: dict[str, SupplyMethod] = {
     "线下直采": SupplyMethod.PICKUP,
     "上门取货": SupplyMethod.PICKUP,
     "自己来拿": SupplyMethod.PICKUP,
+    "自己来取": SupplyMethod.PICKUP,
+    "自己来拉": SupplyMethod.PICKUP,
+    "到村里拿": SupplyMethod.PICKUP,
+    "送过来": SupplyMethod.DELIVERY,
+    "寄过来": SupplyMethod.DELIVERY,
+    "帮忙送": SupplyMethod.DELIVERY,
+    "网上买": SupplyMethod.ECOMMERCE,
+    "网上订": SupplyMethod.ECOMMERCE,
 }
 
 

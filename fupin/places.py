@@ -222,17 +222,56 @@ class Gazetteer:
         ]
         return found
 
-    def mentions(self, text: str) -> list[Place]:
-        """Places named anywhere in a sentence (龙角镇有什么特产 → 龙角镇), longest names first."""
-        text = normalize_text(text).replace(" ", "")
-        found: list[Place] = []
+    def spans(self, text: str) -> list[tuple[int, int, Place]]:
+        """Places written in a sentence as (start, end, place), a township and its village as one span.
+
+        Full names, township names without 镇/乡 (龙角) and village names (张家村) are found, longest
+        first; 云阳县 before a place belongs to its span.
+        """
+        names: list[tuple[str, TownshipEntry, VillageEntry | None]] = []
+        stems = set()
         for township in self.townships:
-            if township.name in text or (len(township.stem) >= 2 and township.stem in text):
-                found.append(Place(township))
+            names.append((township.name, township, None))
+            if len(township.stem) >= 2:
+                names.append((township.stem, township, None))
+                stems.add(township.stem)
         for village in self.villages:
-            if village.short_name in text or (len(village.stem) >= 2 and village.stem + "村" in text):
-                found.append(Place(self.township_by_id[village.township_id], village))
-        return found
+            names.append((village.short_name, self.township_by_id[village.township_id], village))
+        names.sort(key=lambda n: -len(n[0]))
+        hits: list[tuple[int, int, TownshipEntry, VillageEntry | None]] = []
+        for written, township, village in names:
+            start = text.find(written)
+            while start >= 0:
+                end = start + len(written)
+                county = written in stems and text.startswith("县", end)  # 云阳县 is the county, not 云阳镇
+                if not county and all(end <= s or start >= e for s, e, _, _ in hits):
+                    hits.append((start, end, township, village))
+                start = text.find(written, end)
+        hits.sort(key=lambda h: h[0])
+        spans: list[tuple[int, int, Place]] = []
+        for start, end, township, village in hits:
+            previous = spans[-1] if spans else None
+            if (
+                previous
+                and previous[1] == start
+                and previous[2].village is None
+                and village is not None
+                and village.township_id == previous[2].township.id
+            ):
+                spans[-1] = (previous[0], end, Place(previous[2].township, village))  # 龙角镇张家村
+                continue
+            if text.endswith("云阳县", 0, start):
+                start -= 3
+            spans.append((start, end, Place(township, village)))
+        return spans
+
+    def is_ambiguous(self, village_name: str) -> bool:
+        """True when several townships have a village of this name (双龙村)."""
+        return len(self._villages_by_written.get(village_name, [])) > 1
+
+    def mentions(self, text: str) -> list[Place]:
+        """Places named anywhere in a sentence (龙角镇有什么特产 → 龙角镇), in order of position."""
+        return [place for _start, _end, place in self.spans(normalize_text(text).replace(" ", ""))]
 
 
 def _strip_county(text: str) -> str:

@@ -156,21 +156,26 @@ class ProductVocabulary:
                 found.append(ProductMatch(term, entry.product_id, entry.product, how))
         return _dedupe(found)
 
-    def mentions(self, text: str) -> list[VocabularyEntry]:
-        """Product names or aliases written anywhere in a sentence, longest first, not overlapping."""
-        text = normalize_text(text)
-        found: list[VocabularyEntry] = []
-        taken: list[tuple[int, int]] = []
+    def spans(self, text: str) -> list[tuple[int, int, VocabularyEntry]]:
+        """Product names or aliases written in a sentence: (start, end, entry), longest first, no overlaps.
+
+        One-character aliases (茶) are left out: inside a sentence they are too often another word.
+        """
+        found: list[tuple[int, int, VocabularyEntry]] = []
         for entry in self.entries:
+            if len(entry.written) < 2:
+                continue
             start = text.find(entry.written)
             while start >= 0:
                 end = start + len(entry.written)
-                if all(end <= s or start >= e for s, e in taken):
-                    taken.append((start, end))
-                    found.append(entry)
-                    break
-                start = text.find(entry.written, start + 1)
-        return found
+                if all(end <= s or start >= e for s, e, _ in found):
+                    found.append((start, end, entry))
+                start = text.find(entry.written, end)
+        return sorted(found, key=lambda f: f[0])
+
+    def mentions(self, text: str) -> list[VocabularyEntry]:
+        """Product names or aliases written anywhere in a sentence, in order of position."""
+        return [entry for _start, _end, entry in self.spans(normalize_text(text))]
 
 
 def _dedupe(matches: object) -> list[ProductMatch]:
@@ -226,11 +231,11 @@ class SearchResult:
     alternatives: list[ListingView] = field(default_factory=list)
 
 
-class CatalogSearch:
-    """Search over the catalogue; vocabulary and gazetteer are re-read every `refresh_seconds`.
+class CatalogNames:
+    """Product vocabulary and gazetteer read from the database, re-read every `refresh_seconds`.
 
-    Listings themselves are always read live, so new stock and prices show at once; a brand-new
-    product name is found exactly at once and fuzzily after the next refresh.
+    Shared by search and the NLU's catalogue matcher, so names added to the database are
+    recognised without retraining or a code change.
     """
 
     def __init__(
@@ -239,14 +244,15 @@ class CatalogSearch:
         refresh_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._session_factory = session_factory
+        self.session_factory = session_factory
         self._refresh_seconds = refresh_seconds
         self._clock = clock
         self._loaded_at: float | None = None
         self._vocabulary: ProductVocabulary | None = None
         self._gazetteer: Gazetteer | None = None
 
-    def _indexes(self, session: Session) -> tuple[ProductVocabulary, Gazetteer]:
+    def get(self, session: Session) -> tuple[ProductVocabulary, Gazetteer]:
+        """The vocabulary and gazetteer, re-read through `session` when older than the refresh period."""
         now = self._clock()
         if self._loaded_at is None or now - self._loaded_at >= self._refresh_seconds:
             self._vocabulary = ProductVocabulary.load(session)
@@ -256,15 +262,32 @@ class CatalogSearch:
         return self._vocabulary, self._gazetteer
 
     def refresh(self) -> None:
-        """Forget the cached vocabulary and gazetteer (after this process changed them)."""
+        """Forget the cached names (after this process changed them)."""
         self._loaded_at = None
+
+
+class CatalogSearch:
+    """Search over the catalogue.
+
+    Listings themselves are always read live, so new stock and prices show at once; a brand-new
+    product name is found exactly at once and fuzzily after the names' next refresh.
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        refresh_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._session_factory = session_factory
+        self.names = CatalogNames(session_factory, refresh_seconds, clock)
 
     def search(
         self, product: str | None = None, place: str | None = None, limit: int = 5, offset: int = 0
     ) -> SearchResult:
         """Listings for a product, a place, or both, best first (in stock, deep-poverty places)."""
         with self._session_factory() as session:
-            vocabulary, gazetteer = self._indexes(session)
+            vocabulary, gazetteer = self.names.get(session)
             matches: list[ProductMatch] = []
             if product and product.strip():
                 matches = vocabulary.match(product)
@@ -290,7 +313,7 @@ class CatalogSearch:
     def search_text(self, text: str, limit: int = 5) -> SearchResult:
         """Search with whatever product and place a free sentence names (龙角镇有什么特产)."""
         with self._session_factory() as session:
-            vocabulary, gazetteer = self._indexes(session)
+            vocabulary, gazetteer = self.names.get(session)
             products = vocabulary.mentions(text)
             places = gazetteer.mentions(text)
         return self.search(

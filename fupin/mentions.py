@@ -1,0 +1,127 @@
+"""Finding quantities, prices, phones and supply methods inside a free sentence, with machine values.
+
+Spans are offsets into the text as written; values come from `fupin.parsing`, so a span that
+cannot be read exactly yields no mention rather than a wrong value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from fupin.parsing import (
+    NUMBER,
+    SUPPLY_METHOD_WORDS,
+    UNIT,
+    parse_amount,
+    parse_phone,
+    parse_price,
+    parse_quantity,
+)
+from fupin.values import SUPPLY_METHOD_LABELS, format_decimal, format_yuan
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An entity found in text: type, span, canonical value and machine-readable details."""
+
+    entity: str
+    start: int
+    end: int
+    text: str
+    value: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def fold_width(text: str) -> str:
+    """Full-width ASCII and the ideographic space folded to ASCII, keeping every offset."""
+    return "".join(
+        chr(ord(ch) - 0xFEE0) if 0xFF01 <= ord(ch) <= 0xFF5E else " " if ch == "\u3000" else ch for ch in text
+    )
+
+
+_JIAO = "[0-9一二两三四五六七八九]"
+_DIGITS = "0-9零〇一二两三四五六七八九十百千万"
+_CURRENCY = "(?:元|块)(?:钱)?"
+_PER_UNIT = rf"\s?(?:/|每|一)\s?{UNIT}"
+# A jiao digit (三块五) only where a unit, 角/毛 or the end of the number follows: in 3元一斤 the 一 is "per".
+_JIAO_PART = rf"(?:{_JIAO}(?=角|毛|{_PER_UNIT}|(?!\s?{UNIT})(?![{_DIGITS}元块]))(?:角|毛)?(?:钱)?)?"
+_PRICE_SPANS = re.compile(
+    rf"(?<![{_DIGITS}.])(?:"
+    + "|".join(
+        (
+            # 每斤60元, 一斤三块五
+            rf"(?:每|一){UNIT}\s?{NUMBER}\s?{_CURRENCY}{_JIAO_PART}",
+            # ¥2.8/斤
+            rf"¥\s?{NUMBER}(?:\s?/\s?{UNIT})?",
+            # 4元/斤, 三块五一斤, 3.5元一斤, 150元, 3块5
+            rf"{NUMBER}\s?{_CURRENCY}{_JIAO_PART}(?:{_PER_UNIT})?",
+            # 八毛一斤
+            rf"{NUMBER}(?:角|毛)(?:钱)?{_PER_UNIT}",
+        )
+    )
+    + rf")(?![{_DIGITS}])"
+)
+_PHONE_SPANS = re.compile(r"(?<![\d+])(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)|(?<!\d)0\d{2,3}[\s-]?\d{7,8}(?!\d)")
+_QUANTITY_SPANS = re.compile(
+    rf"(?<![第哪这那每几钱价块元.{_DIGITS}]){NUMBER}(?:来|多|余)?{UNIT}半?(?!季度|月|人|星期|小时|问题|订单|单|钟)"
+    rf"|(?<![{_DIGITS}])半{UNIT}"
+)
+_ORDER_NO_SPANS = re.compile(r"(?<![0-9A-Za-z])XF\d{6}[0-9A-F]{6}(?![0-9A-Za-z])", re.IGNORECASE)
+_METHOD_SPANS = re.compile("|".join(sorted((re.escape(w) for w in SUPPLY_METHOD_WORDS), key=len, reverse=True)))
+
+
+def _free(taken: list[tuple[int, int]], start: int, end: int) -> bool:
+    return all(end <= s or start >= e for s, e in taken)
+
+
+def find_mentions(text: str) -> list[Mention]:
+    """Every order number, price, phone, quantity and supply method in a sentence, by position.
+
+    Order numbers come first (their digits are no quantity), then prices (三块五一斤 would otherwise give the quantity 一斤), then phones,
+    quantities and supply methods, each only where nothing was found yet.
+    """
+    folded = fold_width(text)
+    found: list[Mention] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(mention: Mention | None) -> None:
+        if mention is not None and _free(taken, mention.start, mention.end):
+            found.append(mention)
+            taken.append((mention.start, mention.end))
+
+    for match in _ORDER_NO_SPANS.finditer(folded):
+        add(Mention("order_no", match.start(), match.end(), match.group(), match.group().upper()))
+    for match in _PRICE_SPANS.finditer(folded):
+        add(_price(text, match))
+    for match in _PHONE_SPANS.finditer(folded):
+        phone = parse_phone(match.group())
+        if phone:
+            add(Mention("phone", match.start(), match.end(), text[match.start() : match.end()], phone))
+    for match in _QUANTITY_SPANS.finditer(folded):
+        quantity = parse_quantity(match.group())
+        if quantity is not None and quantity.value > 0:
+            details = {"amount": format_decimal(quantity.value), "unit": quantity.unit}
+            add(
+                Mention(
+                    "quantity", match.start(), match.end(), text[match.start() : match.end()], str(quantity), details
+                )
+            )
+    for match in _METHOD_SPANS.finditer(folded):
+        method = SUPPLY_METHOD_WORDS[match.group()]
+        add(Mention("supply_method", match.start(), match.end(), match.group(), SUPPLY_METHOD_LABELS[method]))
+    return sorted(found, key=lambda m: m.start)
+
+
+def _price(text: str, match: re.Match[str]) -> Mention | None:
+    span = match.group().rstrip()
+    start, end = match.start(), match.start() + len(span)
+    price = parse_price(span)
+    if price is not None:
+        details = {"fen": price.fen, "unit": price.unit}
+        return Mention("price", start, end, text[start:end], str(price), details)
+    fen = parse_amount(span)
+    if fen is not None:
+        return Mention("price", start, end, text[start:end], f"{format_yuan(fen)}元", {"fen": fen, "unit": None})
+    return None

@@ -1,0 +1,308 @@
+"""Phone-style orders: quoting, placing with stock reserved, and the order's life until paid."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from fupin.buyers import find_or_register_buyer, purchase_remark
+from fupin.models import Buyer, Household, Listing, Order, SaleRecord, User, utcnow
+from fupin.settings import TIMEZONE
+from fupin.users import Identity, split_sender
+from fupin.values import (
+    BuyerCategory,
+    OrderStatus,
+    Price,
+    Quantity,
+    SupplyMethod,
+    amount_fen,
+    format_yuan,
+    supply_method_labels,
+)
+
+logger = logging.getLogger(__name__)
+
+OPEN = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
+LOGISTICS_RULE = "物流费用由采购单位（个人）自行承担，不得向贫困户另行收取。"
+
+
+class OrderError(Exception):
+    """An order that cannot be placed or changed; the message is a Chinese reason for the user."""
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What an order would be: listing, quantity, price, amount and how it is supplied."""
+
+    listing_id: int
+    product: str
+    place: str
+    quantity: Quantity
+    price: Price
+    amount_fen: int
+    supply_method: SupplyMethod
+    contact_name: str
+    contact_phone: str
+
+    @property
+    def supply_label(self) -> str:
+        """The supply method in Chinese."""
+        return supply_method_labels(self.supply_method)[0]
+
+
+def _listing(session: Session, listing_id: int) -> Listing:
+    listing = session.get(Listing, listing_id)
+    if listing is None or not listing.active:
+        raise OrderError("这条供货信息已不存在，请重新查找。")
+    return listing
+
+
+def _place(listing: Listing) -> str:
+    return listing.township.name + (listing.village.short_name if listing.village else "")
+
+
+def quote(session: Session, listing_id: int, quantity: Quantity, supply_method: SupplyMethod) -> Quote:
+    """Check an order against its listing (unit, stock, supply method) and price it; raises OrderError."""
+    listing = _listing(session, listing_id)
+    product = listing.product.name
+    if quantity.value <= 0:
+        raise OrderError("数量要大于0。")
+    if quantity.unit != listing.unit:
+        raise OrderError(f"{product}按“{listing.unit}”卖，请用{listing.unit}说数量（比如 30{listing.unit}）。")
+    if quantity.value > listing.remaining_quantity:
+        left = Quantity(listing.remaining_quantity, listing.unit)
+        raise OrderError(f"{_place(listing)}的{product}只剩{left}了，请少订一些或换一家。")
+    if not supply_method or SupplyMethod(supply_method) not in SupplyMethod(listing.supply_methods):
+        offered = "、".join(supply_method_labels(listing.supply_methods))
+        raise OrderError(f"这家只支持：{offered}。")
+    price = Price(listing.price_fen, listing.unit)
+    contact = listing.contact
+    return Quote(
+        listing_id=listing.id,
+        product=product + (f"（{listing.variety}）" if listing.variety else ""),
+        place=_place(listing),
+        quantity=quantity,
+        price=price,
+        amount_fen=amount_fen(quantity, price),
+        supply_method=SupplyMethod(supply_method),
+        contact_name=contact.name if contact else "",
+        contact_phone=contact.phone if contact else "",
+    )
+
+
+def _user_for(session: Session, sender_id: str) -> User:
+    channel, external = split_sender(sender_id)
+    user = session.scalar(select(User).where(User.channel == channel, User.external_id == external))
+    if user is None:
+        user = User(channel=channel, external_id=external, role="buyer")
+        session.add(user)
+        session.flush()
+    return user
+
+
+def _new_order_no() -> str:
+    # Date plus random letters: short to read out on the phone, impossible to guess or enumerate.
+    return f"XF{datetime.now(TIMEZONE):%y%m%d}{secrets.token_hex(3).upper()}"
+
+
+def place_order(
+    session: Session,
+    *,
+    sender_id: str,
+    listing_id: int,
+    quantity: Quantity,
+    buyer_name: str,
+    phone: str,
+    supply_method: SupplyMethod,
+    remarks: str = "",
+) -> tuple[Order, Quote]:
+    """Record an order and reserve its stock in the caller's transaction; raises OrderError.
+
+    The stock is taken with one conditional UPDATE, so two buyers can never be promised the same
+    last 100 斤, whatever the database.
+    """
+    offer = quote(session, listing_id, quantity, supply_method)
+    buyer, _created = find_or_register_buyer(session, buyer_name, phone=phone)
+    reserved = session.execute(
+        update(Listing)
+        .where(Listing.id == listing_id, Listing.active.is_(True), Listing.remaining_quantity >= quantity.value)
+        .values(remaining_quantity=Listing.remaining_quantity - quantity.value, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if reserved.rowcount != 1:
+        session.expire_all()
+        listing = _listing(session, listing_id)
+        left = Quantity(listing.remaining_quantity, listing.unit)
+        raise OrderError(f"刚刚被别人订走了一部分，{offer.place}的{offer.product}现在只剩{left}。")
+    user = _user_for(session, sender_id)
+    for _attempt in range(5):
+        order = Order(
+            order_no=_new_order_no(),
+            listing_id=listing_id,
+            buyer_id=buyer.id,
+            user_id=user.id,
+            quantity=quantity.value,
+            unit=quantity.unit,
+            unit_price_fen=offer.price.fen,
+            amount_fen=offer.amount_fen,
+            supply_method=int(supply_method),
+            phone=phone,
+            status=OrderStatus.PENDING.value,
+            remarks=remarks,
+        )
+        try:
+            with session.begin_nested():
+                session.add(order)
+        except IntegrityError:
+            continue  # an order number collision: draw another
+        logger.info("order %s placed: listing=%s %s buyer=%s", order.order_no, listing_id, quantity, buyer.name)
+        return order, offer
+    raise OrderError("系统繁忙，请稍后再试。")
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """An order as its buyer or supply contact sees it."""
+
+    order_no: str
+    status: OrderStatus
+    product: str
+    place: str
+    quantity: Quantity
+    amount_fen: int
+    buyer: str
+    phone: str
+    supply_method: str
+    contact_name: str
+    contact_phone: str
+    created_at: datetime
+    listing_id: int
+
+    def line(self) -> str:
+        """One line for a chat message."""
+        return (
+            f"{self.order_no} {self.product}{self.quantity}（{self.place}）"
+            f" {format_yuan(self.amount_fen)}元 【{self.status.value}】"
+        )
+
+
+def view(order: Order) -> OrderView:
+    """The view of an order."""
+    listing = order.listing
+    contact = listing.contact
+    return OrderView(
+        order_no=order.order_no,
+        status=OrderStatus(order.status),
+        product=listing.product.name,
+        place=_place(listing),
+        quantity=Quantity(order.quantity, order.unit),
+        amount_fen=order.amount_fen,
+        buyer=order.buyer.name,
+        phone=order.phone,
+        supply_method="、".join(supply_method_labels(order.supply_method)),
+        contact_name=contact.name if contact else "",
+        contact_phone=contact.phone if contact else "",
+        created_at=order.created_at,
+        listing_id=order.listing_id,
+    )
+
+
+def orders_for(session: Session, identity: Identity, limit: int = 10) -> list[OrderView]:
+    """The orders someone should see: admins all, contacts their places', buyers their own."""
+    query = select(Order).join(Listing).order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)
+    if identity.is_admin:
+        pass
+    elif identity.is_contact:
+        query = query.where(Listing.township_id == identity.township_id)
+        if identity.village_id is not None:
+            query = query.where(Listing.village_id == identity.village_id)
+    elif identity.user_id is not None:
+        query = query.where(Order.user_id == identity.user_id)
+    else:
+        return []
+    return [view(order) for order in session.scalars(query)]
+
+
+# (from states, to state, who may): "buyer" = the user who placed it, "contact" = who manages the listing.
+TRANSITIONS: dict[str, tuple[tuple[OrderStatus, ...], OrderStatus, str]] = {
+    "cancel": (OPEN, OrderStatus.CANCELLED, "buyer"),
+    "confirm": ((OrderStatus.PENDING,), OrderStatus.CONFIRMED, "contact"),
+    "reject": (OPEN, OrderStatus.REJECTED, "contact"),
+    "deliver": (OPEN, OrderStatus.DELIVERED, "contact"),
+    "pay": ((OrderStatus.DELIVERED,), OrderStatus.PAID, "contact"),
+}
+
+
+def change_order(session: Session, order_no: str, action: str, actor: Identity) -> Order:
+    """Move an order along its life (cancel, confirm, reject, deliver, pay); raises OrderError.
+
+    Cancelling or rejecting releases the reserved stock; delivering records the purchase (附件2/3).
+    The status changes with a conditional UPDATE, so a button pressed twice acts once.
+    """
+    allowed_from, target, who = TRANSITIONS[action]
+    order = session.scalar(select(Order).where(Order.order_no == order_no.strip().upper()))
+    if order is None:
+        raise OrderError(f"没有找到订单 {order_no}。")
+    listing = order.listing
+    is_owner = actor.user_id is not None and order.user_id == actor.user_id
+    permitted = actor.may_manage(listing) or (who == "buyer" and is_owner)
+    if not permitted:
+        raise OrderError("您没有权限处理这个订单。")
+    current = OrderStatus(order.status)
+    if current not in allowed_from:
+        raise OrderError(f"订单 {order.order_no} 现在是“{current.value}”，不能再{_VERBS[action]}。")
+    changed = session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == current.value)
+        .values(status=target.value, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:
+        raise OrderError(f"订单 {order.order_no} 刚刚已被处理，请查看最新状态。")
+    if target in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
+        session.execute(
+            update(Listing)
+            .where(Listing.id == listing.id)
+            .values(remaining_quantity=Listing.remaining_quantity + order.quantity)
+            .execution_options(synchronize_session=False)
+        )
+    if target is OrderStatus.DELIVERED:
+        session.add(_sale_record(order))
+    session.flush()
+    session.expire_all()
+    logger.info("order %s: %s -> %s by %s", order.order_no, current.value, target.value, actor.external_id)
+    refreshed = session.scalar(select(Order).where(Order.id == order.id))
+    assert refreshed is not None
+    return refreshed
+
+
+_VERBS = {"cancel": "取消", "confirm": "确认", "reject": "拒绝", "deliver": "标记送达", "pay": "标记付款"}
+
+
+def _sale_record(order: Order) -> SaleRecord:
+    listing = order.listing
+    buyer: Buyer = order.buyer
+    household: Household | None = listing.household
+    return SaleRecord(
+        township_id=listing.township_id,
+        village_id=listing.village_id,
+        household_name=household.name if household else "",
+        poor_households=household.poor_households if household and household.is_cooperative else None,
+        buyer_id=buyer.id,
+        buyer_name=buyer.name,
+        product_name=listing.product.name + (f"（{listing.variety}）" if listing.variety else ""),
+        quantity=Decimal(order.quantity),
+        unit=order.unit,
+        amount_fen=order.amount_fen,
+        sold_on=datetime.now(TIMEZONE).date(),
+        remarks=purchase_remark(BuyerCategory(buyer.category)),
+        order_id=order.id,
+        source="order",
+    )

@@ -1,0 +1,128 @@
+"""Chat identities and their roles: buyers, supply contacts of a township or village, county admins."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fupin.models import Listing, SupplyContact, User
+from fupin.parsing import ParseError
+from fupin.places import Gazetteer
+from fupin.values import Role
+
+logger = logging.getLogger(__name__)
+
+
+def split_sender(sender_id: str) -> tuple[str, str]:
+    """A dialogue sender id "telegram:123" as (channel, external id); a bare id is a console user."""
+    channel, _, external = sender_id.partition(":")
+    return (channel, external) if external else ("console", channel)
+
+
+def sender_of(channel: str, external_id: str | int) -> str:
+    """The dialogue sender id of a chat identity."""
+    return f"{channel}:{external_id}"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is talking, as far as the programme is concerned."""
+
+    channel: str
+    external_id: str
+    user_id: int | None = None
+    role: Role | None = None
+    township_id: int | None = None
+    village_id: int | None = None
+    contact_id: int | None = None
+    display_name: str = ""
+
+    @property
+    def is_admin(self) -> bool:
+        """County staff (商务委, 农业农村委)."""
+        return self.role is Role.ADMIN
+
+    @property
+    def is_contact(self) -> bool:
+        """A township's or village's supply contact."""
+        return self.role is Role.CONTACT
+
+    def may_manage(self, listing: Listing) -> bool:
+        """Admins manage every listing; a contact those of their township (or only their village)."""
+        if self.is_admin:
+            return True
+        if not self.is_contact or listing.township_id != self.township_id:
+            return False
+        return self.village_id is None or listing.village_id == self.village_id
+
+
+def identify(session: Session, sender_id: str) -> Identity:
+    """The identity behind a dialogue sender id; unknown senders are buyers without a record."""
+    channel, external = split_sender(sender_id)
+    user = session.scalar(select(User).where(User.channel == channel, User.external_id == external))
+    if user is None:
+        return Identity(channel, external)
+    return Identity(
+        channel=channel,
+        external_id=external,
+        user_id=user.id,
+        role=Role(user.role),
+        township_id=user.township_id,
+        village_id=user.village_id,
+        contact_id=user.contact_id,
+        display_name=user.display_name,
+    )
+
+
+def bind_user(
+    session: Session,
+    sender_id: str,
+    role: Role,
+    township: str | None = None,
+    village: str | None = None,
+    display_name: str = "",
+) -> User:
+    """Bind a chat identity to a role (and, for a contact, a township or village); raises ParseError."""
+    channel, external = split_sender(sender_id)
+    township_id = village_id = contact_id = None
+    if role is Role.CONTACT:
+        if not township:
+            raise ParseError("供货联系人必须指定乡镇（街道）")
+        gazetteer = Gazetteer.load(session)
+        place = gazetteer.resolve_region(f"{township}{village or ''}")
+        township_id = place.township.id
+        village_id = place.village.id if place.village else None
+        contact_id = _contact_for(session, township_id, village_id, display_name)
+    user = session.scalar(select(User).where(User.channel == channel, User.external_id == external))
+    if user is None:
+        user = User(channel=channel, external_id=external)
+        session.add(user)
+    user.role = role.value
+    user.township_id, user.village_id, user.contact_id = township_id, village_id, contact_id
+    user.display_name = display_name or user.display_name or ""
+    session.flush()
+    logger.info("bound %s as %s (township=%s village=%s)", sender_id, role.value, township_id, village_id)
+    return user
+
+
+def _contact_for(session: Session, township_id: int, village_id: int | None, name: str) -> int | None:
+    # The catalogue's supply contact of that place, when there is exactly one to link to.
+    query = select(SupplyContact.id).where(SupplyContact.township_id == township_id)
+    if village_id is not None:
+        query = query.where(SupplyContact.village_id == village_id)
+    if name:
+        query = query.where(SupplyContact.name == name)
+    ids = list(session.scalars(query))
+    return ids[0] if len(ids) == 1 else None
+
+
+def users_for_listing(session: Session, listing: Listing) -> list[User]:
+    """The supply contacts who answer for a listing: its village's, else its township's."""
+    users = list(
+        session.scalars(select(User).where(User.role == Role.CONTACT.value, User.township_id == listing.township_id))
+    )
+    village_users = [u for u in users if u.village_id is not None and u.village_id == listing.village_id]
+    return village_users or [u for u in users if u.village_id is None]

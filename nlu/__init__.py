@@ -1,0 +1,1 @@
+"""Custom Rasa NLU components: the entity normaliser and the live catalogue matcher."""

@@ -1,0 +1,91 @@
+"""EntityNormaliser: quantities, prices, phones and supply methods, found by rule with machine values."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from fupin.mentions import find_mentions
+
+logger = logging.getLogger(__name__)
+
+# The entity types this component owns: DIET's guesses for them are replaced by exact rules.
+OWNED = frozenset({"quantity", "price", "phone", "supply_method", "order_no"})
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class EntityNormaliser(GraphComponent, EntityExtractorMixin):
+    """Extracts quantity, price, phone and supply_method with values (两百五十斤 → 250斤, 三块五一斤 → 350 fen/斤)."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> EntityNormaliser:
+        """Create the component (it has nothing to train or load)."""
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Training data passes through unchanged."""
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Replace other extractors' entities of the owned types with rule-based ones."""
+        for message in messages:
+            text = message.get(TEXT) or ""
+            kept = [e for e in message.get(ENTITIES, []) if e.get("entity") not in OWNED]
+            found = [
+                {
+                    "entity": m.entity,
+                    "start": m.start,
+                    "end": m.end,
+                    "value": m.value,
+                    "confidence_entity": 1.0,
+                    **({"additional_info": m.details} if m.details else {}),
+                }
+                for m in find_mentions(text)
+            ]
+            kept = repair_orgs(text, kept)
+            message.set(ENTITIES, kept + self.add_extractor_name(found), add_to_output=True)
+        return messages
+
+
+_ORG_PREFIXES = ("云阳县", "云阳", "县")
+
+
+def repair_orgs(text: str, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Join organisation fragments the model split (云阳|县第三中学食堂) and keep the county prefix (县|中医院).
+
+    jieba cuts unknown unit names in odd places, so the model's org spans are sometimes short of
+    a prefix or broken in two; the buyer's name must be whole to match known units.
+    """
+    orgs = sorted((e for e in entities if e.get("entity") == "org"), key=lambda e: e["start"])
+    others = [e for e in entities if e.get("entity") != "org"]
+    merged: list[dict[str, Any]] = []
+    for org in orgs:
+        org = dict(org)
+        for prefix in _ORG_PREFIXES:
+            start = org["start"] - len(prefix)
+            if start >= 0 and text[start : org["start"]] == prefix and not text[org["start"] :].startswith(prefix):
+                org["start"] = start
+                break
+        if merged and org["start"] <= merged[-1]["end"]:
+            previous = merged[-1]
+            previous["end"] = max(previous["end"], org["end"])
+            previous["value"] = text[previous["start"] : previous["end"]]
+            continue
+        org["value"] = text[org["start"] : org["end"]]
+        merged.append(org)
+    return others + merged
