@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,10 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from fupin.catalog import catalog_summary
 from fupin.catalog_io import export_catalog, import_catalog_files
 from fupin.db import make_engine, make_session_factory
+from fupin.parsing import ParseError
 from fupin.search import CatalogSearch
 from fupin.settings import Settings
 from fupin.setup import catalogue_is_empty, init_database, seed_demo
-from fupin.values import format_yuan
+from fupin.users import bind_user
+from fupin.values import Role, format_yuan
 
 logger = logging.getLogger(__name__)
 
@@ -126,14 +130,68 @@ def cmd_nlu_export(ctx: Context, _args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(ctx: Context, _args: argparse.Namespace) -> int:
-    """Prepare the database (demo catalogue when empty) and show the catalogue."""
+def prepare(ctx: Context) -> None:
+    """Schema, reference data, and the demo catalogue when the catalogue is empty."""
     init_database(ctx.engine, ctx.sessions)
     if catalogue_is_empty(ctx.sessions):
         report = seed_demo(ctx.sessions)
         _print(f"已载入演示目录（{report.created}条）")
-    print_summary(ctx)
+
+
+def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
+    """Console chat: start the action server and the agent, then read one message per line."""
+    from bot.assistant import ActionServer, Assistant, model_path
+    from bot.console import chat
+
+    prepare(ctx)
+    model = model_path(ctx.settings)
+    if not model.is_file():
+        _print("还没有训练好的模型，请先运行 make train（或 make run）。")
+        return 1
+    interactive = sys.stdin.isatty()
+    if interactive:
+        _print("正在启动助手（加载模型约需半分钟）…")
+    server = ActionServer(ctx.settings.database_url, log_file=ctx.settings.log_dir / "action-server.log")
+    server.start()
+    try:
+        assistant = Assistant.load(model, server.url)
+        if interactive:
+            _print("助手已就绪。输入消息开始对话，输入按钮前的数字可选择按钮，Ctrl-D 或“退出”结束。")
+        sender = args.user if ":" in args.user else f"console:{args.user}"
+        asyncio.run(chat(assistant, sender, sys.stdin.readline, prompt="你：" if interactive else ""))
+    finally:
+        server.stop()
     return 0
+
+
+def cmd_users_add(ctx: Context, args: argparse.Namespace) -> int:
+    """Bind a chat identity to a role (and a contact to a township or village)."""
+    init_database(ctx.engine, ctx.sessions)
+    try:
+        with ctx.sessions() as session, session.begin():
+            user = bind_user(
+                session,
+                args.user if ":" in args.user else f"console:{args.user}",
+                Role(args.role),
+                township=args.township,
+                village=args.village,
+                display_name=args.name or "",
+            )
+            _print(f"已登记：{user.channel}:{user.external_id} → {args.role}")
+    except ParseError as exc:
+        _print(f"登记失败：{exc}")
+        return 1
+    return 0
+
+
+def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
+    """Prepare the database and start the bot (the console chat when no Telegram token is set)."""
+    prepare(ctx)
+    print_summary(ctx)
+    if ctx.settings.telegram_bot_token:
+        _print("Telegram 前端尚未启用，改为本地对话。")
+    args.user = "console:local"
+    return cmd_chat(ctx, args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,6 +200,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     commands.add_parser("run", help="准备数据库并启动助手").set_defaults(handler=cmd_run)
+    chat_parser = commands.add_parser("chat", help="本地对话（每行一条消息）")
+    chat_parser.add_argument("--user", default="local", help="对话身份，默认 local；也可写 telegram:123")
+    chat_parser.set_defaults(handler=cmd_chat)
+
+    users = commands.add_parser("users", help="用户").add_subparsers(dest="users_command", required=True)
+    add = users.add_parser("add", help="登记用户角色")
+    add.add_argument("--user", required=True)
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--township")
+    add.add_argument("--village")
+    add.add_argument("--name")
+    add.set_defaults(handler=cmd_users_add)
 
     db = commands.add_parser("db", help="数据库").add_subparsers(dest="db_command", required=True)
     db.add_parser("init", help="创建或升级数据库并载入乡镇村和产品别名").set_defaults(handler=cmd_db_init)
@@ -171,11 +241,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: configure logging, run one command, release resources."""
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    if args.command in ("run", "chat"):
+        # The conversation owns the terminal: logs (and library warnings) go to a file.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        settings.log_dir.mkdir(parents=True, exist_ok=True)
+        logging.basicConfig(level=settings.log_level.upper(), format=log_format, filename=settings.log_dir / "bot.log")
+        logging.captureWarnings(True)
+    else:
+        logging.basicConfig(level=settings.log_level.upper(), format=log_format, stream=sys.stderr)
     ctx = Context(settings)
     try:
         return int(args.handler(ctx, args))

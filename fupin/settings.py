@@ -32,6 +32,7 @@ class Settings:
     admin_telegram_ids: tuple[int, ...] = ()
     action_endpoint_url: str = "http://127.0.0.1:5055/webhook"
     model_dir: Path = PROJECT_ROOT / "models"
+    log_dir: Path = PROJECT_ROOT / "var" / "logs"
     log_level: str = "INFO"
 
     @classmethod

@@ -7,11 +7,13 @@ import logging
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fupin.models import Listing, Product, utcnow
+from fupin.parsing import parse_quantity
 from fupin.places import Gazetteer
 from fupin.search import ProductVocabulary
 from fupin.users import Identity
@@ -57,7 +59,7 @@ class StockChange:
     quantity: Quantity | None = None
     price: Price | None = None
 
-    def to_slot(self) -> dict[str, object]:
+    def to_slot(self) -> dict[str, Any]:
         """A JSON-safe form to keep between turns."""
         return {
             "listing_id": self.listing_id,
@@ -68,13 +70,11 @@ class StockChange:
         }
 
     @classmethod
-    def from_slot(cls, data: dict[str, object]) -> StockChange:
+    def from_slot(cls, data: dict[str, Any]) -> StockChange:
         """Rebuild a change kept between turns."""
-        from fupin.parsing import parse_quantity
-
         quantity = parse_quantity(str(data["quantity"])) if data.get("quantity") else None
-        price = Price(int(data["price_fen"]), str(data["price_unit"])) if data.get("price_fen") is not None else None  # type: ignore[call-overload]
-        return cls(int(data["listing_id"]), StockKind(str(data["kind"])), quantity, price)  # type: ignore[call-overload]
+        price = Price(int(data["price_fen"]), str(data["price_unit"])) if data.get("price_fen") is not None else None
+        return cls(int(data["listing_id"]), StockKind(str(data["kind"])), quantity, price)
 
 
 @dataclass(frozen=True)
@@ -161,13 +161,19 @@ def plan(
     return StockChange(listing_id, kind, quantity, price)
 
 
-def apply(session: Session, identity: Identity, change: StockChange) -> Listing:
-    """Apply a confirmed change, checking the person's rights again; raises StockError."""
-    listing = session.get(Listing, change.listing_id)
+def check_rights(session: Session, identity: Identity, listing_id: int) -> Listing:
+    """The listing, if this person may change it; raises StockError otherwise."""
+    listing = session.get(Listing, listing_id)
     if listing is None or not listing.active:
         raise StockError("这条供货信息已不存在。")
     if not identity.may_manage(listing):
         raise StockError("您只能修改自己负责的村（乡镇）的产品。")
+    return listing
+
+
+def apply(session: Session, identity: Identity, change: StockChange) -> Listing:
+    """Apply a confirmed change, checking the person's rights again; raises StockError."""
+    listing = check_rights(session, identity, change.listing_id)
     if change.kind is StockKind.SOLD_OUT:
         listing.remaining_quantity = Decimal(0)
     elif change.kind is StockKind.SET and change.quantity:

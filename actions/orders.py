@@ -1,0 +1,328 @@
+"""Phone-style orders: the order form, its questions, the read-back, and order status."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
+
+from actions.common import FupinAction, button, entity_value, services, text_of, transaction, who
+from fupin.buyers import clean_unit_name
+from fupin.models import Listing
+from fupin.orders import LOGISTICS_RULE, OrderError, Quote, change_order, orders_for, quote
+from fupin.parsing import parse_phone, parse_quantity, parse_supply_method
+from fupin.values import OrderStatus, Quantity, SupplyMethod, format_yuan, supply_method_labels
+
+logger = logging.getLogger(__name__)
+
+ORDER_SLOTS = ("listing_id", "quantity", "supply_method", "requested_slot")
+
+
+def _listing(session: Session, listing_id: object) -> Listing | None:
+    try:
+        listing = session.get(Listing, int(str(listing_id)))
+    except (TypeError, ValueError):
+        return None
+    return listing if listing is not None and listing.active else None
+
+
+def _place(listing: Listing) -> str:
+    return listing.township.name + (listing.village.short_name if listing.village else "")
+
+
+class ValidateOrderForm(FormValidationAction):
+    """Checks each value of the order form against the catalogue as it arrives."""
+
+    def name(self) -> str:
+        return "validate_order_form"
+
+    def validate_product(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A product the catalogue has in stock; picks the listing at once when there is only one."""
+        search = services().search.search(product=str(value), place=tracker.get_slot("location"), limit=5)
+        if search.unknown_product:
+            dispatcher.utter_message(text=f"目录里暂时没有“{value}”，请换一种产品。")
+            return {"product": None}
+        product = search.products[0].product
+        in_stock = [v for v in search.listings if v.in_stock]
+        if not in_stock:
+            where = f"{search.places[0].label}的" if search.places else ""
+            dispatcher.utter_message(text=f"{where}{product}暂时没有货了，可以换个地方或产品。")
+            return {"product": None, "listing_id": None}
+        events: dict[str, Any] = {"product": product}
+        current = tracker.get_slot("listing_id")
+        with services().sessions() as session:
+            listing = _listing(session, current) if current else None
+            if listing is not None and listing.product.name != product:
+                events["listing_id"] = None  # the buyer switched product: choose again
+        if len(in_stock) == 1 and search.total == 1:
+            events["listing_id"] = str(in_stock[0].listing_id)
+        return events
+
+    def validate_listing_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A listing that exists and still has stock; its product becomes the order's product."""
+        with services().sessions() as session:
+            listing = _listing(session, value)
+            if listing is None:
+                dispatcher.utter_message(text="这条供货信息已经不在了，请重新选择。")
+                return {"listing_id": None}
+            if listing.remaining_quantity <= 0:
+                dispatcher.utter_message(text=f"{_place(listing)}的{listing.product.name}已经卖完了，请选别家。")
+                return {"listing_id": None}
+            return {"listing_id": str(listing.id), "product": listing.product.name}
+
+    def validate_quantity(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A positive quantity in the listing's unit and within its stock."""
+        with services().sessions() as session:
+            listing = _listing(session, tracker.get_slot("listing_id"))
+            unit = listing.unit if listing else "斤"
+            quantity = parse_quantity(str(value), unit)
+            if quantity is None or quantity.value <= 0:
+                dispatcher.utter_message(text=f"数量没看明白，请说比如“30{unit}”。")
+                return {"quantity": None}
+            if listing is not None:
+                if quantity.unit != listing.unit:
+                    dispatcher.utter_message(
+                        text=f"{listing.product.name}按“{listing.unit}”卖，请用{listing.unit}说数量。"
+                    )
+                    return {"quantity": None}
+                if quantity.value > listing.remaining_quantity:
+                    left = Quantity(listing.remaining_quantity, listing.unit)
+                    dispatcher.utter_message(text=f"{_place(listing)}的{listing.product.name}只剩{left}，请少订一些。")
+                    return {"quantity": None}
+            return {"quantity": str(quantity)}
+
+    def validate_org(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A buying unit's name (matched to a known buyer or registered when the order is placed)."""
+        name = clean_unit_name(str(value))
+        if len(name) < 2 or len(name) > 60:
+            dispatcher.utter_message(text="请告诉我采购单位的全称，比如“县人民医院食堂”；个人购买请说“个人”。")
+            return {"org": None}
+        return {"org": name}
+
+    def validate_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A mainland mobile or landline number."""
+        phone = parse_phone(str(value))
+        if phone is None:
+            dispatcher.utter_message(text="电话号码好像不对，请输入11位手机号或带区号的座机号（如023-55123456）。")
+            return {"phone": None}
+        return {"phone": phone}
+
+    def validate_supply_method(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A supply method the chosen listing offers."""
+        method = parse_supply_method(str(value))
+        if method is None:
+            dispatcher.utter_message(text="供货方式可以选：电商、送货上门、上门自提。")
+            return {"supply_method": None}
+        with services().sessions() as session:
+            listing = _listing(session, tracker.get_slot("listing_id"))
+            if listing is not None and method not in SupplyMethod(listing.supply_methods):
+                offered = "、".join(supply_method_labels(listing.supply_methods))
+                dispatcher.utter_message(text=f"这家只支持：{offered}。")
+                return {"supply_method": None}
+        return {"supply_method": supply_method_labels(method)[0]}
+
+
+class ActionAskListingId(FupinAction):
+    """Ask which listing to order from, one button per place that has the product in stock."""
+
+    def name(self) -> str:
+        return "action_ask_listing_id"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        product = tracker.get_slot("product")
+        result = services().search.search(product=product, place=tracker.get_slot("location"), limit=6)
+        choices = [v for v in result.listings if v.in_stock]
+        if not choices:
+            result = services().search.search(product=product, limit=6)
+            choices = [v for v in result.listings if v.in_stock]
+        lines = [f"有{len(choices)}家有{product}，请选一家："]
+        buttons = []
+        for number, view in enumerate(choices, 1):
+            lines.append(
+                f"{number}. {view.place} 剩{view.remaining}，{format_yuan(view.price.fen)}元/{view.price.unit}，{'、'.join(view.supply_methods)}"
+            )
+            buttons.append(
+                button(f"{number}. {view.place} {format_yuan(view.price.fen)}元", "inform", listing_id=view.listing_id)
+            )
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+        return []
+
+
+class ActionAskQuantity(FupinAction):
+    """Ask how much, naming the unit, the stock left and the price."""
+
+    def name(self) -> str:
+        return "action_ask_quantity"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        with services().sessions() as session:
+            listing = _listing(session, tracker.get_slot("listing_id"))
+            if listing is None:
+                dispatcher.utter_message(text="要订多少？比如“30斤”。")
+                return []
+            left = Quantity(listing.remaining_quantity, listing.unit)
+            dispatcher.utter_message(
+                text=f"{_place(listing)}的{listing.product.name}还剩{left}，{format_yuan(listing.price_fen)}元/{listing.unit}。要订多少{listing.unit}？"
+            )
+        return []
+
+
+class ActionAskSupplyMethod(FupinAction):
+    """Ask how the goods should come, offering only the listing's methods."""
+
+    def name(self) -> str:
+        return "action_ask_supply_method"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        with services().sessions() as session:
+            listing = _listing(session, tracker.get_slot("listing_id"))
+            labels = supply_method_labels(listing.supply_methods) if listing else ["电商", "送货上门", "上门自提"]
+        buttons = [button(label, "inform", supply_method=label) for label in labels]
+        dispatcher.utter_message(text="请选择供货方式：", buttons=buttons)
+        return []
+
+
+def current_quote(tracker: Tracker) -> Quote:
+    """Price the order the slots describe; raises OrderError."""
+    quantity = parse_quantity(str(tracker.get_slot("quantity") or ""))
+    method = parse_supply_method(str(tracker.get_slot("supply_method") or ""))
+    if quantity is None or method is None or not tracker.get_slot("listing_id"):
+        raise OrderError("订单信息不完整，请重新下单。")
+    with services().sessions() as session:
+        return quote(session, int(tracker.get_slot("listing_id")), quantity, method)
+
+
+def summary_text(offer: Quote, org: str, phone: str) -> str:
+    """The order read back before confirmation."""
+    return "\n".join(
+        [
+            "请核对订单：",
+            f"产品：{offer.product}（{offer.place}）",
+            f"数量：{offer.quantity} × {format_yuan(offer.price.fen)}元/{offer.price.unit} = {format_yuan(offer.amount_fen)}元",
+            f"采购单位：{org}",
+            f"联系电话：{phone}",
+            f"供货方式：{offer.supply_label}",
+            LOGISTICS_RULE,
+            "确认下单吗？",
+        ]
+    )
+
+
+class ActionOrderSummary(FupinAction):
+    """Read the order back with its amount and ask for confirmation."""
+
+    def name(self) -> str:
+        return "action_order_summary"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        try:
+            offer = current_quote(tracker)
+        except OrderError as exc:
+            dispatcher.utter_message(text=f"{exc} 请重新说一下数量或换一家。")
+            return [SlotSet("pending", None), SlotSet("quantity", None)]
+        text = summary_text(offer, str(tracker.get_slot("org")), str(tracker.get_slot("phone")))
+        buttons = [button("确认下单", "affirm"), button("修改", "deny"), button("不订了", "cancel")]
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return [SlotSet("pending", {"kind": "order"})]
+
+
+_OPS = (
+    ("cancel", re.compile(r"取消|不要了|撤销")),
+    ("reject", re.compile(r"拒|不接|没货|接不了")),
+    ("pay", re.compile(r"付款|付钱|收到钱|收款|货款|已付|钱收到")),
+    ("deliver", re.compile(r"送达|送到|已送|送过去|交货|收货|发了")),
+    ("confirm", re.compile(r"确认|接单|接了|接这|可以|同意|接")),
+)
+_OP_LABELS = {"confirm": "已确认", "reject": "已拒绝", "deliver": "已送达", "pay": "已付款", "cancel": "已取消"}
+
+
+def operation_of(text: str) -> str | None:
+    """What a message asks to do with an order (确认, 拒绝, 送达, 付款, 取消)."""
+    for op, pattern in _OPS:
+        if pattern.search(text):
+            return op
+    return None
+
+
+def order_buttons(order_no: str, status: OrderStatus) -> list[dict[str, str]]:
+    """The buttons a supply contact gets for an order in a given status."""
+    choices = {
+        OrderStatus.PENDING: [("确认接单", "confirm"), ("拒绝", "reject")],
+        OrderStatus.CONFIRMED: [("已送达", "deliver"), ("拒绝", "reject")],
+        OrderStatus.DELIVERED: [("已收款", "pay")],
+    }.get(status, [])
+    return [button(f"{title} {order_no}", "manage_order", order_no=order_no, op=op) for title, op in choices]
+
+
+class ActionCheckOrders(FupinAction):
+    """List the user's orders (a contact: their places' orders, with buttons to act on them)."""
+
+    def name(self) -> str:
+        return "action_check_orders"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        with services().sessions() as session:
+            identity = who(session, tracker)
+            views = orders_for(session, identity)
+        if not views:
+            dispatcher.utter_message(text="您还没有订单。可以说“我要买30斤土豆”来下单。")
+            return []
+        lines = ["最近的订单："] + [f"· {v.line()}" for v in views]
+        if identity.is_contact or identity.is_admin:
+            buttons = [b for v in views[:3] for b in order_buttons(v.order_no, v.status)]
+        else:
+            lines += [f"  供货联系人：{v.contact_name} {v.contact_phone}" for v in views[:1]]
+            buttons = [
+                button(f"取消 {v.order_no}", "manage_order", order_no=v.order_no, op="cancel")
+                for v in views
+                if v.status is OrderStatus.PENDING
+            ][:3]
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+        return []
+
+
+class ActionManageOrder(FupinAction):
+    """Confirm, reject, deliver, mark paid or cancel an order, by button or by message."""
+
+    def name(self) -> str:
+        return "action_manage_order"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        order_no = entity_value(tracker, "order_no") or tracker.get_slot("order_no")
+        op = entity_value(tracker, "op") or operation_of(text_of(tracker))
+        if not order_no or op not in _OP_LABELS:
+            dispatcher.utter_message(
+                text="请说明订单号和要做的操作，比如“确认订单XF261129A1B2C3”或“XF261129A1B2C3已送达”。"
+            )
+            return []
+        try:
+            with transaction() as session:
+                order = change_order(session, order_no, op, who(session, tracker))
+                order_no, status = order.order_no, order.status
+        except OrderError as exc:
+            dispatcher.utter_message(text=str(exc))
+            return [SlotSet("order_no", None)]
+        extra = "，已计入销售记录（附件2/附件3）" if op == "deliver" else ""
+        dispatcher.utter_message(
+            text=f"订单 {order_no} {_OP_LABELS[op]}{extra}。", buttons=order_buttons(order_no, OrderStatus(status))
+        )
+        return [SlotSet("order_no", None)]

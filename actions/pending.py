@@ -1,0 +1,172 @@
+"""Confirmations: applying or declining what was read back (an order, a stock change, a sale), and cancel."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import FupinAction, entity_value, services, transaction, who
+from actions.orders import ORDER_SLOTS, ActionOrderSummary
+from fupin import stock
+from fupin.orders import LOGISTICS_RULE, OrderError, place_order
+from fupin.parsing import parse_quantity, parse_supply_method
+from fupin.sales import SaleDraft, SaleError, record_sale
+from fupin.values import format_yuan
+
+logger = logging.getLogger(__name__)
+
+
+def _clear_order() -> list[dict[str, Any]]:
+    # The unit and phone stay: the same canteen usually orders again.
+    return [SlotSet(slot, None) for slot in ORDER_SLOTS] + [SlotSet("pending", None)]
+
+
+class ActionApplyPending(FupinAction):
+    """Apply what the user just confirmed: place the order, change the stock, or record the sale."""
+
+    def name(self) -> str:
+        return "action_apply_pending"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        pending = tracker.get_slot("pending") or {}
+        kind = pending.get("kind")
+        if kind == "order":
+            return self._order(dispatcher, tracker)
+        if kind == "stock":
+            return self._stock(dispatcher, tracker, pending)
+        if kind == "sale":
+            return self._sale(dispatcher, tracker, pending)
+        dispatcher.utter_message(response="utter_nothing_pending")
+        return []
+
+    def _order(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+        quantity = parse_quantity(str(tracker.get_slot("quantity") or ""))
+        method = parse_supply_method(str(tracker.get_slot("supply_method") or ""))
+        try:
+            if quantity is None or method is None:
+                raise OrderError("订单信息不完整，请重新下单。")
+            with transaction() as session:
+                order, offer = place_order(
+                    session,
+                    sender_id=tracker.sender_id,
+                    listing_id=int(tracker.get_slot("listing_id")),
+                    quantity=quantity,
+                    buyer_name=str(tracker.get_slot("org")),
+                    phone=str(tracker.get_slot("phone")),
+                    supply_method=method,
+                )
+                order_no = order.order_no
+        except OrderError as exc:
+            dispatcher.utter_message(text=f"{exc} 订单没有提交，请调整后重新下单。")
+            return _clear_order()
+        dispatcher.utter_message(
+            text="\n".join(
+                [
+                    f"下单成功！订单号：{order_no}",
+                    f"{offer.product}{offer.quantity}，金额{format_yuan(offer.amount_fen)}元，{offer.supply_label}。",
+                    f"供货联系人：{offer.contact_name} {offer.contact_phone}（{offer.place}），会尽快和您联系。",
+                    LOGISTICS_RULE,
+                    "说“我的订单”可以随时查看状态。",
+                ]
+            )
+        )
+        return _clear_order()
+
+    def _stock(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, pending: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        change = stock.StockChange.from_slot(pending["change"])
+        try:
+            with transaction() as session:
+                text = stock.describe(session, change)
+                stock.apply(session, who(session, tracker), change)
+        except stock.StockError as exc:
+            dispatcher.utter_message(text=str(exc))
+            return [SlotSet("pending", None)]
+        services().search.names.refresh()
+        dispatcher.utter_message(text=f"已更新：{text}")
+        return [SlotSet("pending", None)]
+
+    def _sale(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, pending: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        data = pending["draft"]
+        quantity = parse_quantity(data["quantity"])
+        assert quantity is not None
+        draft = SaleDraft(
+            buyer_name=data["buyer_name"],
+            product=data["product"],
+            quantity=quantity,
+            amount_fen=int(data["amount_fen"]),
+            sold_on=date.fromisoformat(data["sold_on"]),
+            listing_id=data.get("listing_id"),
+        )
+        try:
+            with transaction() as session:
+                record_sale(session, who(session, tracker), draft)
+        except SaleError as exc:
+            dispatcher.utter_message(text=str(exc))
+            return [SlotSet("pending", None)]
+        dispatcher.utter_message(text=f"已登记销售：{draft.describe()}。")
+        return [SlotSet("pending", None)]
+
+
+class ActionDenyPending(FupinAction):
+    """The user said no to a read-back: an order can be changed, a stock change or sale is dropped."""
+
+    def name(self) -> str:
+        return "action_deny_pending"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        pending = tracker.get_slot("pending") or {}
+        if pending.get("kind") == "order":
+            dispatcher.utter_message(response="utter_ask_change")
+            return []
+        if pending:
+            dispatcher.utter_message(text="好的，没有修改。")
+            return [SlotSet("pending", None)]
+        dispatcher.utter_message(text="好的。还需要什么可以随时说。")
+        return []
+
+
+class ActionHandleInform(FupinAction):
+    """A bare value outside a form: it changes the order being confirmed, or gets a hint."""
+
+    def name(self) -> str:
+        return "action_handle_inform"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        pending = tracker.get_slot("pending") or {}
+        if pending.get("kind") == "order":
+            # The slot mappings already took the new value: read the order back again.
+            return ActionOrderSummary().act(dispatcher, tracker, domain)
+        if entity_value(tracker, "product") or entity_value(tracker, "location"):
+            from actions.search import ActionSearchProducts
+
+            return ActionSearchProducts().act(dispatcher, tracker, domain)
+        dispatcher.utter_message(text="收到。如果要下单，请说“我要买30斤土豆”；要查产品，请说“哪里有土豆”。")
+        return []
+
+
+class ActionCancel(FupinAction):
+    """Drop whatever is in progress: the order form, an order to confirm, a stock change or a sale."""
+
+    def name(self) -> str:
+        return "action_cancel"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        if entity_value(tracker, "order_no"):
+            from actions.orders import ActionManageOrder
+
+            return ActionManageOrder().act(dispatcher, tracker, domain)  # 取消订单XF…
+        busy = tracker.get_slot("pending") or any(
+            tracker.get_slot(s) for s in ("listing_id", "quantity", "supply_method")
+        )
+        dispatcher.utter_message(response="utter_cancelled" if busy else "utter_nothing_to_cancel")
+        return _clear_order()

@@ -1,0 +1,127 @@
+"""Looking up the catalogue: 哪里有土豆, 龙角镇有什么特产, 蜂蜜多少钱一斤, and 查看更多."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import FupinAction, button, entity_value, services, text_of
+from fupin.sales import products_named
+from fupin.search import ListingView, SearchResult
+from fupin.values import format_yuan
+
+logger = logging.getLogger(__name__)
+
+PAGE = 5
+
+
+def listing_text(number: int, view: ListingView) -> str:
+    """One search result as lines of a chat message."""
+    variety = f"（{view.variety}）" if view.variety else ""
+    household = f" {view.household}" if view.household else ""
+    lines = [
+        f"{number}. {view.place}{household} {view.product}{variety}",
+        f"   剩{view.remaining}，{format_yuan(view.price.fen)}元/{view.price.unit}"
+        + ("（深度贫困地区）" if view.deep_poverty else ""),
+        f"   供货方式：{'、'.join(view.supply_methods)}",
+        f"   供货联系人：{view.contact_name} {view.contact_phone}",
+    ]
+    if view.shop_url:
+        lines.append(f"   网店：{view.shop_url}")
+    if not view.in_stock:
+        lines[1] += "（暂时卖完了）"
+    return "\n".join(lines)
+
+
+def show_results(
+    dispatcher: CollectingDispatcher, result: SearchResult, product: str | None, place: str | None, offset: int
+) -> list[dict[str, Any]]:
+    """Say what was found (or why nothing was), with order and 查看更多 buttons; returns slot events."""
+    product = product or (result.products[0].written if result.products else None)
+    place = place or (result.places[0].label if result.places else None)
+    if result.unknown_place:
+        dispatcher.utter_message(text=f"云阳县没有找到叫“{place}”的乡镇或村，请换个说法，比如“龙角镇”“张家村”。")
+        return []
+    if result.unknown_product:
+        with services().sessions() as session:
+            known = products_named(session)
+        sample = "、".join(known[:15])
+        dispatcher.utter_message(text=f"目录里暂时没有“{product}”。目前有：{sample}等。")
+        return []
+    notes = [f"（按“{m.product}”为您查找）" for m in result.products if m.how != "exact" and m.written != m.product]
+    if not result.listings:
+        if result.alternatives:
+            where = result.places[0].label if result.places else place
+            lines = [f"{where}暂时没有{result.products[0].product}，这些地方有："]
+            lines += [listing_text(i, v) for i, v in enumerate(result.alternatives, 1)]
+            buttons = [
+                button(f"订购{i}", "order_product", listing_id=v.listing_id)
+                for i, v in enumerate(result.alternatives, 1)
+                if v.in_stock
+            ]
+            dispatcher.utter_message(text="\n".join(notes + lines), buttons=buttons)
+        else:
+            dispatcher.utter_message(text="没有找到符合条件的供货信息。可以换个产品或地方问问。")
+        return []
+    what = result.products[0].product if result.products else "产品"
+    where = "、".join(p.label for p in result.places[:2]) if result.places else "全县"
+    first, last = offset + 1, offset + len(result.listings)
+    head = f"{where}的{what}共{result.total}条，这是第{first}-{last}条（有货和深度贫困村优先）："
+    if not result.products:
+        head = f"{where}共有{result.total}条农特产品，这是第{first}-{last}条："
+    lines = notes + [head] + [listing_text(offset + i, v) for i, v in enumerate(result.listings, 1)]
+    buttons = [
+        button(f"订购{offset + i}", "order_product", listing_id=v.listing_id)
+        for i, v in enumerate(result.listings, 1)
+        if v.in_stock
+    ]
+    more = result.total > last
+    if more:
+        buttons.append(button("查看更多", "search_more"))
+    dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+    return [SlotSet("search_page", {"product": product, "place": place, "offset": last} if more else None)]
+
+
+class ActionSearchProducts(FupinAction):
+    """Find listings by the product and place the message names."""
+
+    def name(self) -> str:
+        return "action_search_products"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        product = entity_value(tracker, "product")
+        place = entity_value(tracker, "location")
+        search = services().search
+        if product or place:
+            result = search.search(product=product, place=place, limit=PAGE)
+        else:
+            result = search.search_text(text_of(tracker), limit=PAGE)
+            if not (result.products or result.places):
+                dispatcher.utter_message(
+                    text="想找什么产品？可以这样问：哪里有土豆、龙角镇有什么特产、蜂蜜多少钱一斤。"
+                )
+                return []
+        return show_results(dispatcher, result, product, place, 0)
+
+
+class ActionSearchMore(FupinAction):
+    """Show the next page of the last search."""
+
+    def name(self) -> str:
+        return "action_search_more"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        page = tracker.get_slot("search_page")
+        if not page:
+            dispatcher.utter_message(text="没有更多了。可以换个产品或地方再问。")
+            return []
+        offset = int(page["offset"])
+        result = services().search.search(
+            product=page.get("product"), place=page.get("place"), limit=PAGE, offset=offset
+        )
+        return show_results(dispatcher, result, page.get("product"), page.get("place"), offset)

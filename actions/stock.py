@@ -1,0 +1,95 @@
+"""Stock and price updates by message from supply contacts: 土豆还剩两百斤, 蜂蜜卖完了, 新到300斤柑橘，三块五一斤."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import FupinAction, button, entity, entity_value, services, text_of, who
+from fupin import stock
+from fupin.parsing import parse_quantity
+from fupin.values import Price
+
+logger = logging.getLogger(__name__)
+
+
+def price_of(found: dict[str, Any] | None) -> Price | None:
+    """A unit price from a price entity's machine value (None for a sum without unit)."""
+    info = (found or {}).get("additional_info") or {}
+    if info.get("unit") is None or info.get("fen") is None:
+        return None
+    return Price(int(info["fen"]), str(info["unit"]))
+
+
+def read_back(dispatcher: CollectingDispatcher, change: stock.StockChange) -> list[dict[str, Any]]:
+    """Say what will change and ask for confirmation; keeps the change pending."""
+    with services().sessions() as session:
+        text = stock.describe(session, change)
+    buttons = [button("确认修改", "affirm"), button("不改了", "deny")]
+    dispatcher.utter_message(text=f"将要修改：{text}\n确认吗？", buttons=buttons)
+    return [SlotSet("pending", {"kind": "stock", "change": change.to_slot()})]
+
+
+class ActionStockUpdate(FupinAction):
+    """Understand a contact's stock message, check their rights, and read the change back."""
+
+    def name(self) -> str:
+        return "action_stock_update"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        product = entity_value(tracker, "product")
+        quantity_value = entity_value(tracker, "quantity")
+        quantity = parse_quantity(quantity_value) if quantity_value else None
+        price = price_of(entity(tracker, "price"))
+        kind = stock.classify(text_of(tracker), quantity, price)
+        if not product or kind is None:
+            dispatcher.utter_message(
+                text="请说清楚产品和数量或价格，比如“土豆还剩两百斤”“蜂蜜卖完了”“把脐橙的价格改成4元/斤”。"
+            )
+            return []
+        try:
+            with services().sessions() as session:
+                identity = who(session, tracker)
+                found = stock.candidates(session, identity, product, entity_value(tracker, "location"))
+                if len(found) == 1:
+                    change = stock.plan(session, found[0].listing_id, kind, quantity, price)
+        except stock.StockError as exc:
+            dispatcher.utter_message(text=str(exc))
+            return [SlotSet("pending", None)]
+        if len(found) > 1:
+            buttons = [button(c.label, "choose_listing", listing_id=c.listing_id) for c in found[:8]]
+            dispatcher.utter_message(text=f"您负责的{product}有{len(found)}条，要改哪一条？", buttons=buttons)
+            pending = {"kind": "stock_choice", "stock_kind": kind.value, "quantity": str(quantity) if quantity else None,
+                       "price_fen": price.fen if price else None, "price_unit": price.unit if price else None}  # fmt: skip
+            return [SlotSet("pending", pending)]
+        return read_back(dispatcher, change)
+
+
+class ActionChooseListing(FupinAction):
+    """The contact picked which listing a stock change is for."""
+
+    def name(self) -> str:
+        return "action_choose_listing"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        pending = tracker.get_slot("pending") or {}
+        listing_id = entity_value(tracker, "listing_id")
+        if pending.get("kind") != "stock_choice" or not listing_id:
+            dispatcher.utter_message(response="utter_nothing_pending")
+            return []
+        quantity = parse_quantity(pending["quantity"]) if pending.get("quantity") else None
+        price = Price(int(pending["price_fen"]), str(pending["price_unit"])) if pending.get("price_fen") else None
+        try:
+            with services().sessions() as session:
+                identity = who(session, tracker)
+                stock.check_rights(session, identity, int(listing_id))
+                change = stock.plan(session, int(listing_id), stock.StockKind(pending["stock_kind"]), quantity, price)
+        except stock.StockError as exc:
+            dispatcher.utter_message(text=str(exc))
+            return [SlotSet("pending", None)]
+        return read_back(dispatcher, change)

@@ -1,0 +1,137 @@
+"""The dialogue engine as the front-ends use it: the action server process and the Rasa agent in process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fupin.settings import PROJECT_ROOT, Settings
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "fupin.tar.gz"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class ActionServer:
+    """The rasa_sdk action server (custom actions always run there) as a child process."""
+
+    def __init__(self, database_url: str, port: int | None = None, log_file: Path | None = None) -> None:
+        self.port = port or free_port()
+        self.database_url = database_url
+        self.log_file = log_file
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The webhook the agent calls."""
+        return f"http://127.0.0.1:{self.port}/webhook"
+
+    def start(self, timeout: float = 120.0) -> None:
+        """Start the server and wait until it answers its health check."""
+        env = {**os.environ, "DATABASE_URL": self.database_url, "PYTHONPATH": str(PROJECT_ROOT)}
+        command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port)]
+        output = None
+        if self.log_file is not None:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            output = self.log_file.open("ab")
+        try:
+            self._process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=output)
+        finally:
+            if output is not None:
+                output.close()  # the child keeps its own handle
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"action server exited with {self._process.returncode}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        logger.info("action server up on port %d", self.port)
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("action server did not start in time")
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after five seconds)."""
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+    @property
+    def running(self) -> bool:
+        """True while the child process is alive."""
+        return self._process is not None and self._process.poll() is None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One bot message: text and buttons (title, payload)."""
+
+    text: str
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+
+
+def to_replies(messages: list[dict[str, Any]] | None) -> list[Reply]:
+    """Rasa's bot messages as replies."""
+    replies = []
+    for message in messages or []:
+        buttons = [(b["title"], b["payload"]) for b in message.get("buttons") or []]
+        text = message.get("text") or ""
+        if text or buttons:
+            replies.append(Reply(text, buttons))
+    return replies
+
+
+def model_path(settings: Settings) -> Path:
+    """Where `make train` leaves the model."""
+    return settings.model_dir / MODEL_FILE
+
+
+class Assistant:
+    """The Rasa agent, loaded once, answering one user message at a time."""
+
+    def __init__(self, agent: Any) -> None:
+        self._agent = agent
+
+    @classmethod
+    def load(cls, model: Path, action_url: str, tracker_store: Any = None) -> Assistant:
+        """Load a trained model (slow: tens of seconds) with the action server's address."""
+        from rasa.core.agent import Agent
+        from rasa.utils.endpoints import EndpointConfig
+
+        if not model.is_file():
+            raise FileNotFoundError(f"no trained model at {model}: run `make train`")
+        agent = Agent.load(str(model), action_endpoint=EndpointConfig(url=action_url), tracker_store=tracker_store)
+        return cls(agent)
+
+    async def reply(self, sender_id: str, text: str) -> list[Reply]:
+        """The bot's replies to one message (or button payload) from a sender."""
+        return to_replies(await self._agent.handle_text(text, sender_id=sender_id))
+
+    async def parse(self, text: str) -> dict[str, Any]:
+        """NLU only: intent and entities of a text."""
+        return dict(await self._agent.parse_message(text))
