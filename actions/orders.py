@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -79,7 +79,11 @@ class ValidateOrderForm(FormValidationAction):
             if listing.remaining_quantity <= 0:
                 dispatcher.utter_message(text=f"{_place(listing)}的{listing.product.name}已经卖完了，请选别家。")
                 return {"listing_id": None}
-            return {"listing_id": str(listing.id), "product": listing.product.name}
+            events: dict[str, Any] = {"listing_id": str(listing.id), "product": listing.product.name}
+            methods = supply_method_labels(listing.supply_methods)
+            if len(methods) == 1 and not tracker.get_slot("supply_method"):
+                events["supply_method"] = methods[0]  # nothing to choose; the read-back shows it
+            return events
 
     def validate_quantity(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -205,8 +209,12 @@ def current_quote(tracker: Tracker) -> Quote:
     """Price the order the slots describe; raises OrderError."""
     quantity = parse_quantity(str(tracker.get_slot("quantity") or ""))
     method = parse_supply_method(str(tracker.get_slot("supply_method") or ""))
-    if quantity is None or method is None or not tracker.get_slot("listing_id"):
-        raise OrderError("订单信息不完整，请重新下单。")
+    if not tracker.get_slot("listing_id"):
+        raise OrderError("还没有选定哪一家。", "listing_id")
+    if quantity is None:
+        raise OrderError("还没有说数量。", "quantity")
+    if method is None:
+        raise OrderError("还没有选供货方式。", "supply_method")
     with services().sessions() as session:
         return quote(session, int(tracker.get_slot("listing_id")), quantity, method)
 
@@ -237,8 +245,9 @@ class ActionOrderSummary(FupinAction):
         try:
             offer = current_quote(tracker)
         except OrderError as exc:
-            dispatcher.utter_message(text=f"{exc} 请重新说一下数量或换一家。")
-            return [SlotSet("pending", None), SlotSet("quantity", None)]
+            # Ask again for the part at fault, through the form.
+            dispatcher.utter_message(text=str(exc))
+            return [SlotSet("pending", None), SlotSet(exc.field or "listing_id", None), FollowupAction("order_form")]
         text = summary_text(offer, str(tracker.get_slot("org")), str(tracker.get_slot("phone")))
         buttons = [button("确认下单", "affirm"), button("修改", "deny"), button("不订了", "cancel")]
         dispatcher.utter_message(text=text, buttons=buttons)

@@ -165,8 +165,12 @@ class ActionCancel(FupinAction):
             from actions.orders import ActionManageOrder
 
             return ActionManageOrder().act(dispatcher, tracker, domain)  # 取消订单XF…
-        busy = tracker.get_slot("pending") or any(
-            tracker.get_slot(s) for s in ("listing_id", "quantity", "supply_method")
+        executed = [e.get("name") for e in tracker.events if e.get("event") == "action"]
+        stopped_form = bool(executed) and executed[-1] == "action_deactivate_loop"
+        busy = (
+            stopped_form
+            or bool(tracker.get_slot("pending"))
+            or any(tracker.get_slot(s) for s in ("listing_id", "quantity"))
         )
         dispatcher.utter_message(response="utter_cancelled" if busy else "utter_nothing_to_cancel")
         return _clear_order()

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import FupinAction, button, entity, entity_value, services, text_of, who
+from actions.orders import ActionOrderSummary
 from fupin import stock
 from fupin.parsing import parse_quantity
 from fupin.values import Price
@@ -42,6 +43,9 @@ class ActionStockUpdate(FupinAction):
         return "action_stock_update"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        if (tracker.get_slot("pending") or {}).get("kind") == "order":
+            # "改成100斤" while an order waits for confirmation changes the order, not the stock.
+            return ActionOrderSummary().act(dispatcher, tracker, domain)
         product = entity_value(tracker, "product")
         quantity_value = entity_value(tracker, "quantity")
         quantity = parse_quantity(quantity_value) if quantity_value else None

@@ -140,8 +140,14 @@ def prepare(ctx: Context) -> None:
 
 def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
     """Console chat: start the action server and the agent, then read one message per line."""
+    import jieba
+    from rasa.utils.log_utils import configure_structlog
+
     from bot.assistant import ActionServer, Assistant, model_path
     from bot.console import chat
+
+    configure_structlog(logging.getLogger().level)  # Rasa's structured logs follow ours, into the log file
+    jieba.setLogLevel(logging.WARNING)
 
     prepare(ctx)
     model = model_path(ctx.settings)

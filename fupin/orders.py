@@ -34,7 +34,14 @@ LOGISTICS_RULE = "物流费用由采购单位（个人）自行承担，不得�
 
 
 class OrderError(Exception):
-    """An order that cannot be placed or changed; the message is a Chinese reason for the user."""
+    """An order that cannot be placed or changed; the message is a Chinese reason for the user.
+
+    `field` names the part of the order at fault (quantity, supply_method, listing), when one is.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ class Quote:
 def _listing(session: Session, listing_id: int) -> Listing:
     listing = session.get(Listing, listing_id)
     if listing is None or not listing.active:
-        raise OrderError("这条供货信息已不存在，请重新查找。")
+        raise OrderError("这条供货信息已不存在，请重新查找。", "listing_id")
     return listing
 
 
@@ -73,15 +80,17 @@ def quote(session: Session, listing_id: int, quantity: Quantity, supply_method: 
     listing = _listing(session, listing_id)
     product = listing.product.name
     if quantity.value <= 0:
-        raise OrderError("数量要大于0。")
+        raise OrderError("数量要大于0。", "quantity")
     if quantity.unit != listing.unit:
-        raise OrderError(f"{product}按“{listing.unit}”卖，请用{listing.unit}说数量（比如 30{listing.unit}）。")
+        raise OrderError(
+            f"{product}按“{listing.unit}”卖，请用{listing.unit}说数量（比如 30{listing.unit}）。", "quantity"
+        )
     if quantity.value > listing.remaining_quantity:
         left = Quantity(listing.remaining_quantity, listing.unit)
-        raise OrderError(f"{_place(listing)}的{product}只剩{left}了，请少订一些或换一家。")
+        raise OrderError(f"{_place(listing)}的{product}只剩{left}了，请少订一些或换一家。", "quantity")
     if not supply_method or SupplyMethod(supply_method) not in SupplyMethod(listing.supply_methods):
         offered = "、".join(supply_method_labels(listing.supply_methods))
-        raise OrderError(f"这家只支持：{offered}。")
+        raise OrderError(f"这家只支持：{offered}。", "supply_method")
     price = Price(listing.price_fen, listing.unit)
     contact = listing.contact
     return Quote(
@@ -140,7 +149,7 @@ def place_order(
         session.expire_all()
         listing = _listing(session, listing_id)
         left = Quantity(listing.remaining_quantity, listing.unit)
-        raise OrderError(f"刚刚被别人订走了一部分，{offer.place}的{offer.product}现在只剩{left}。")
+        raise OrderError(f"刚刚被别人订走了一部分，{offer.place}的{offer.product}现在只剩{left}。", "quantity")
     user = _user_for(session, sender_id)
     for _attempt in range(5):
         order = Order(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from fupin.models import Buyer
 from fupin.parsing import SUPPLY_METHOD_WORDS
-from fupin.places import Gazetteer
+from fupin.places import DATA_DIR, Gazetteer
 from fupin.search import ProductVocabulary
 from fupin.settings import PROJECT_ROOT
 from fupin.values import BuyerCategory
@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 LOOKUPS_FILE = PROJECT_ROOT / "data" / "lookups.yml"
 DICTIONARY_DIR = PROJECT_ROOT / "nlu" / "dictionary"
+COUNTY_UNITS = DATA_DIR / "county_units.txt"
 PHONE_PATTERNS = (r"1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}", r"0\d{2,3}-?\d{7,8}")
 
 
@@ -40,6 +41,11 @@ def collect(session: Session) -> Vocabulary:
     places |= {v.short_name for v in gazetteer.villages}
     organisations = set(session.scalars(select(Buyer.name))) | {
         unit for category in BuyerCategory if (unit := category.lead_unit)
+    }
+    organisations |= {
+        line.strip()
+        for line in COUNTY_UNITS.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
     }
     return Vocabulary(products, sorted(places), sorted(organisations))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -66,13 +67,15 @@ _ORG_PREFIXES = ("云阳县", "云阳", "县")
 
 
 def repair_orgs(text: str, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Join organisation fragments the model split (云阳|县第三中学食堂) and keep the county prefix (县|中医院).
+    """Join organisation fragments the model split (县|财政局|食堂) and keep the county prefix (县|中医院).
 
     jieba cuts unknown unit names in odd places, so the model's org spans are sometimes short of
-    a prefix or broken in two; the buyer's name must be whole to match known units.
+    a prefix or broken in pieces; the buyer's name must be whole to match known units. Pieces are
+    joined across a short gap of plain characters that no other entity claims.
     """
     orgs = sorted((e for e in entities if e.get("entity") == "org"), key=lambda e: e["start"])
     others = [e for e in entities if e.get("entity") != "org"]
+    claimed = [(e["start"], e["end"]) for e in others]
     merged: list[dict[str, Any]] = []
     for org in orgs:
         org = dict(org)
@@ -81,11 +84,21 @@ def repair_orgs(text: str, entities: list[dict[str, Any]]) -> list[dict[str, Any
             if start >= 0 and text[start : org["start"]] == prefix and not text[org["start"] :].startswith(prefix):
                 org["start"] = start
                 break
-        if merged and org["start"] <= merged[-1]["end"]:
+        if merged and _joinable(text, merged[-1]["end"], org["start"], claimed):
             previous = merged[-1]
             previous["end"] = max(previous["end"], org["end"])
             previous["value"] = text[previous["start"] : previous["end"]]
             continue
         org["value"] = text[org["start"] : org["end"]]
         merged.append(org)
-    return others + merged
+    # A lone character (县) is no unit.
+    return others + [org for org in merged if org["end"] - org["start"] >= 2]
+
+
+def _joinable(text: str, end: int, start: int, claimed: list[tuple[int, int]]) -> bool:
+    if start <= end:
+        return True
+    gap = text[end:start]
+    if len(gap) > 4 or re.search(r"[\s\d,，。、;；:：!！?？的给卖买订要和及与跟还]", gap):
+        return False
+    return all(e <= end or s >= start for s, e in claimed)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fupin.db import make_engine, make_session_factory
 from fupin.setup import init_database
+from tests.e2e import Bot, running_bot
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"]
@@ -81,3 +82,9 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
         yield Database(url, engine, sessions, "sqlite")
     finally:
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
+    """The whole assistant, once per test session (loading the model takes tens of seconds)."""
+    yield from running_bot(Path(tmp_path_factory.mktemp("assistant")))

@@ -156,5 +156,21 @@ def test_organisation_fragments_are_joined_and_keep_the_county_prefix() -> None:
         {"entity": "org", "start": 4, "end": 11, "value": "县第三中学食堂"},
     ]
     assert [(e["start"], e["value"]) for e in repair_orgs(text, split)] == [(2, "云阳县第三中学食堂")]
-    short = [{"entity": "org", "start": 3, "end": 6, "value": "中医院"}]
+    short = [{"entity": "org", "start": 4, "end": 7, "value": "中医院"}]
     assert [e["value"] for e in repair_orgs("麻烦帮县中医院下单", short)] == ["县中医院"]
+
+
+def test_organisation_pieces_across_a_short_gap_are_one_unit() -> None:
+    from nlu.normaliser import repair_orgs
+
+    pieces = [
+        {"entity": "org", "start": 0, "end": 1, "value": "县"},
+        {"entity": "org", "start": 4, "end": 6, "value": "食堂"},
+    ]
+    assert [e["value"] for e in repair_orgs("县财政局食堂", pieces)] == ["县财政局食堂"]
+    two = [
+        {"entity": "org", "start": 2, "end": 5, "value": "县教委"},
+        {"entity": "org", "start": 6, "end": 10, "value": "县中医院"},
+    ]
+    assert [e["value"] for e in repair_orgs("卖给县教委和县中医院", two)] == ["县教委", "县中医院"]
+    assert repair_orgs("县", [{"entity": "org", "start": 0, "end": 1, "value": "县"}]) == []

@@ -1,0 +1,135 @@
+"""Conversations end to end: trained model, real action server, and the database checked afterwards."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from fupin.models import Listing, Order, Product, SaleRecord, Township
+from tests.e2e import ADMIN, CONTACT_LJ, CONTACT_NX, Bot
+
+
+def _listing(bot: Bot, product: str, township: str) -> Listing:
+    with bot.sessions() as session:
+        return session.scalars(
+            select(Listing).join(Product).join(Township).where(Product.name == product, Township.name == township)
+        ).first()
+
+
+def _orders(bot: Bot, sender_part: str) -> list[Order]:
+    from fupin.models import User
+
+    with bot.sessions() as session:
+        return list(session.scalars(select(Order).join(User).where(User.external_id == sender_part)))
+
+
+def test_buyer_finds_potatoes_by_yangyu_orders_and_contact_delivers(bot: Bot) -> None:
+    found = bot.say("console:canteen1", "哪里有洋芋")
+    assert "土豆" in found.text and "龙角镇张家村" in found.text and "李xx 17723635558" in found.text
+    potato = _listing(bot, "土豆", "龙角镇")
+    assert f'"listing_id": "{potato.id}"' in " ".join(p for _t, p in found.buttons)
+    asked = bot.say("console:canteen1", f'/order_product{{"listing_id": "{potato.id}"}}')
+    assert "还剩2000斤" in asked.text and "要订多少斤" in asked.text
+    assert "采购单位" in bot.say("console:canteen1", "30斤").text
+    assert "电话" in bot.say("console:canteen1", "县人民医院食堂").text
+    choose = bot.say("console:canteen1", "17723635558")
+    assert {t for t, _p in choose.buttons} == {"送货上门", "上门自提"}
+    summary = bot.say("console:canteen1", choose.payload("送货上门"))
+    assert "30斤 × 1.5元/斤 = 45元" in summary.text and "县人民医院食堂" in summary.text
+    assert not _orders(bot, "canteen1")  # nothing recorded before confirmation
+    done = bot.say("console:canteen1", "确认")
+    assert "下单成功" in done.text and "李xx 17723635558" in done.text and "物流费用由采购单位" in done.text
+    (order,) = _orders(bot, "canteen1")
+    assert (order.quantity, order.amount_fen, order.status) == (Decimal(30), 4500, "待确认")
+    assert _listing(bot, "土豆", "龙角镇").remaining_quantity == Decimal(1970)
+
+    listed = bot.say(CONTACT_LJ, "我的订单")
+    assert order.order_no in listed.text and any("确认接单" in t for t, _p in listed.buttons)
+    assert "已确认" in bot.say(CONTACT_LJ, listed.payload("确认接单")).text
+    assert "已确认" in bot.say("console:canteen1", "查一下我的订单").text
+    delivered = bot.say(CONTACT_LJ, f"{order.order_no}已送达")
+    assert "已送达" in delivered.text and "销售记录" in delivered.text
+    with bot.sessions() as session:
+        record = session.scalars(select(SaleRecord).where(SaleRecord.order_id == order.id)).one()
+        assert (record.buyer_name, record.product_name, record.amount_fen) == ("县人民医院食堂", "土豆", 4500)
+
+
+def test_order_given_up_front_asks_only_what_is_missing(bot: Bot) -> None:
+    which = bot.say("console:canteen2", "给县医院食堂订150斤白菜，送货上门")
+    assert "请选一家" in which.text and len(which.buttons) == 2
+    cabbage = _listing(bot, "白菜", "宝坪镇")
+    phone = bot.say("console:canteen2", f'/inform{{"listing_id": "{cabbage.id}"}}')
+    assert "电话" in phone.text
+    summary = bot.say("console:canteen2", "我的电话是177 2363 0000")
+    assert "150斤 × 0.8元/斤 = 120元" in summary.text and "县医院食堂" in summary.text and "送货上门" in summary.text
+    changed = bot.say("console:canteen2", "不对")
+    assert "要改哪一项" in changed.text
+    again = bot.say("console:canteen2", "改成100斤")
+    assert "100斤 × 0.8元/斤 = 80元" in again.text
+    assert "下单成功" in bot.say("console:canteen2", "对的").text
+    (order,) = _orders(bot, "canteen2")
+    assert order.quantity == Decimal(100) and order.phone == "17723630000"
+
+
+def test_cancel_midway_records_nothing(bot: Bot) -> None:
+    bot.say("console:canteen3", "我要买蜂蜜")
+    assert "已取消" in bot.say("console:canteen3", "算了不买了，取消").text
+    assert not _orders(bot, "canteen3")
+    assert "没有进行中" in bot.say("console:canteen3", "取消").text
+
+
+def test_question_mid_form_is_answered_and_the_form_resumes(bot: Bot) -> None:
+    honey = _listing(bot, "蜂蜜", "龙角镇")
+    assert "要订多少" in bot.say("console:canteen4", f'/order_product{{"listing_id": "{honey.id}"}}').text
+    answer = bot.say("console:canteen4", "腊肉多少钱一斤")
+    assert "腊肉" in answer.text and "45元/斤" in answer.text
+    assert "要订多少" in answer.text  # back to the question
+
+
+def test_more_than_the_stock_is_refused_and_asked_again(bot: Bot) -> None:
+    honey = _listing(bot, "蜂蜜", "清水土家族乡")
+    bot.say("console:canteen5", f'/order_product{{"listing_id": "{honey.id}"}}')
+    refused = bot.say("console:canteen5", "500斤")
+    assert "只剩150斤" in refused.text and "要订多少" in refused.text
+
+
+def test_stock_update_by_the_contact_and_refusal_for_others(bot: Bot) -> None:
+    read_back = bot.say(CONTACT_LJ, "腊肉还剩两百斤")
+    assert "剩余数量改为200斤" in read_back.text
+    assert _listing(bot, "腊肉", "龙角镇").remaining_quantity == Decimal(800)  # not before confirmation
+    assert "已更新" in bot.say(CONTACT_LJ, "确认").text
+    assert _listing(bot, "腊肉", "龙角镇").remaining_quantity == Decimal(200)
+
+    assert "供货联系人" in bot.say("console:stranger", "腊肉卖完了").text
+    assert "不在您的范围" in bot.say(CONTACT_NX, "腊肉卖完了").text
+    assert _listing(bot, "腊肉", "龙角镇").remaining_quantity == Decimal(200)
+
+    priced = bot.say(CONTACT_LJ, "新到300斤蜂蜜，六十五块一斤")
+    assert "新增300斤" in priced.text and "价格改为65元/斤" in priced.text
+    bot.say(CONTACT_LJ, "是的")
+    honey = _listing(bot, "蜂蜜", "龙角镇")
+    assert (honey.remaining_quantity, honey.price_fen) == (Decimal(600), 6500)
+
+
+def test_contact_reports_a_sale(bot: Bot) -> None:
+    read_back = bot.say(CONTACT_NX, "今天卖给县中医院50斤黑木耳，一共2400元")
+    assert "卖给县中医院 黑木耳50斤，金额2400元" in read_back.text
+    assert "已登记销售" in bot.say(CONTACT_NX, "确认").text
+    with bot.sessions() as session:
+        record = session.scalars(select(SaleRecord).where(SaleRecord.buyer_name == "县中医院")).one()
+        assert record.amount_fen == 240000 and record.source == "report"
+
+
+def test_progress_for_staff_only(bot: Bot) -> None:
+    figures = bot.say(ADMIN, "这个季度全县卖了多少")
+    assert "全县" in figures.text and "目标" in figures.text and "五进" in figures.text
+    assert "只对" in bot.say("console:canteen6", "这个季度卖了多少").text
+
+
+def test_greeting_help_and_out_of_scope(bot: Bot) -> None:
+    assert "哪里有土豆" in bot.say("console:visitor", "你好").text
+    assert "更新库存" in bot.say(CONTACT_LJ, "帮助").text
+    assert "更新库存" not in bot.say("console:visitor", "你能做啥子").text
+    off = bot.say("console:visitor", "今天天气怎么样")
+    assert "哪里有" in off.text
