@@ -69,8 +69,9 @@ format: $(DEV_INSTALLED) ## Reformat with ruff
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-bench: $(INSTALLED) ## Print the catalogue benchmarks (search p50/p95, import time)
+bench: train ## Print the benchmarks: catalogue search and import, NLU parse latency
 	$(PY) bench/catalog_bench.py
+	$(PY) bench/nlu_bench.py
 
 clean: ## Remove the venv, the local database and trained models
 	rm -rf $(VENV) var models results

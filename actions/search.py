@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import FupinAction, button, entity_value, services, text_of
-from fupin.sales import products_named
+from fupin.catalog import products_named
 from fupin.search import ListingView, SearchResult
 from fupin.values import format_yuan
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -96,7 +96,6 @@ class WriteResult:
 
     created: int = 0
     updated: int = 0
-    townships: set[str] = field(default_factory=set)
 
 
 class CatalogWriter:
@@ -121,14 +120,11 @@ class CatalogWriter:
         township_ids = sorted({d.place.township.id for d in drafts})
         households = self._households(drafts, township_ids)
         contacts = self._contacts(drafts, township_ids)
-        existing = {
-            key: (listing_id, remaining)
-            for key, listing_id, remaining in self.session.execute(
-                select(Listing.listing_key, Listing.id, Listing.remaining_quantity).where(
-                    Listing.township_id.in_(township_ids)
-                )
-            )
-        }
+        existing: dict[str, int] = dict(
+            self.session.execute(
+                select(Listing.listing_key, Listing.id).where(Listing.township_id.in_(township_ids))
+            ).all()
+        )
         reserved = self._reserved(township_ids)
         now = utcnow()
         inserts: list[dict[str, Any]] = []
@@ -155,18 +151,16 @@ class CatalogWriter:
             }
             if draft.remaining is not None:
                 values["remaining_quantity"] = min(draft.remaining.value, planned)
-            found = existing.get(key)
-            if found is None:
+            listing_id = existing.get(key)
+            if listing_id is None:
                 values.setdefault("remaining_quantity", planned)
                 inserts.append({**values, "listing_key": key, "created_at": now})
                 result.created += 1
             else:
-                listing_id, _old_remaining = found
                 # A fresh plan replaces the old one; stock already promised to open orders stays promised.
                 values.setdefault("remaining_quantity", max(planned - reserved.get(listing_id, Decimal(0)), Decimal(0)))
                 updates.append({**values, "id": listing_id})
                 result.updated += 1
-            result.townships.add(draft.place.township.name)
         if inserts:
             self.session.execute(insert(Listing), inserts)
         if updates:
@@ -316,3 +310,8 @@ def catalog_summary(session: Session) -> CatalogSummary:
         products=int(products or 0),
         townships=by_township,
     )
+
+
+def products_named(session: Session) -> list[str]:
+    """Every product name, alphabetically (for hints when a product is unknown)."""
+    return list(session.scalars(select(Product.name).order_by(Product.name)))

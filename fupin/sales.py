@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fupin.buyers import find_or_register_buyer, purchase_remark
-from fupin.models import Buyer, Listing, Product, SaleRecord, Township, Village
+from fupin.models import Buyer, Listing, SaleRecord, Township, Village
 from fupin.periods import Period
 from fupin.search import ProductVocabulary
 from fupin.users import Identity
@@ -187,8 +187,3 @@ def percent(part: int, whole: int) -> str:
 def wan(fen: int) -> str:
     """An amount in 万元 with two decimals."""
     return f"{Decimal(fen) / Decimal(1_000_000):.2f}万元"
-
-
-def products_named(session: Session) -> list[str]:
-    """Every product name (for help texts)."""
-    return list(session.scalars(select(Product.name).order_by(Product.name)))

@@ -8,20 +8,9 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from fupin.spreadsheets.attachment1 import NOTES
+from fupin.spreadsheets.attachment1 import NOTES, SEED_HEADERS
 
-HEADERS = [
-    "序号",
-    "地区",
-    "贫困户姓名",
-    "产品品种",
-    "计划销量",
-    "销售价格（元）",
-    "供货方式",
-    "网店网址",
-    "供货联系人\n及联系方式",
-    "备注",
-]
+HEADERS = SEED_HEADERS
 GOOD_ROW = ("云阳县龙角镇张家村", "王某某", "土豆", "30斤", "3元/斤", "送货上门", "", "李xx 17723635558", "")
 
 

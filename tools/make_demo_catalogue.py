@@ -7,21 +7,10 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from fupin.spreadsheets.attachment1 import ATTACHMENT1
+from fupin.spreadsheets.attachment1 import ATTACHMENT1, SEED_HEADERS
 
 OUT = Path(__file__).resolve().parent.parent / "fupin" / "data" / "demo_catalogue.xlsx"
-HEADERS = [
-    "序号",
-    "地区",
-    "贫困户姓名",
-    "产品品种",
-    "计划销量",
-    "销售价格（元）",
-    "供货方式",
-    "网店网址",
-    "供货联系人\n及联系方式",
-    "备注",
-]
+HEADERS = SEED_HEADERS
 SHOP = "https://tichengwangshi.example/shop/"
 # Real townships and villages (NBS codes in fupin/data); placeholder names in the plan's style.
 ROWS: list[tuple[str, ...]] = [

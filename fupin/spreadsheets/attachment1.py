@@ -44,6 +44,8 @@ ATTACHMENT1 = FormSpec(
     notes=NOTES,
 )
 COUNTY_CATALOG_TITLE = "云阳县贫困户农特产品供应目录"
+# The headers exactly as the seed's 附件1 prints them (a township's file: no 乡镇 or 剩余数量 columns).
+SEED_HEADERS = [c.header for c in ATTACHMENT1.columns if c.key not in ("township", "remaining")]
 
 _COOPERATIVE_COUNT = re.compile(r"[（(]?\s*(?:涉及)?(?:贫困户)?\s*(\d+)\s*户\s*[)）]?")
 _VARIETY = re.compile(r"^(?P<product>[^（(]+)[（(](?P<variety>[^）)]+)[）)]$")
