@@ -24,7 +24,7 @@ from fupin.models import Household, Listing, Product, SupplyContact, Township, V
 from fupin.places import VILLAGES_CSV
 from fupin.search import CatalogSearch
 from fupin.setup import init_database
-from tests.helpers import HEADERS
+from fupin.spreadsheets.attachment1 import SEED_HEADERS
 
 PRODUCTS = [
     "土豆", "红薯", "脐橙", "柑橘", "蜂蜜", "腊肉", "土鸡", "土鸡蛋", "核桃", "花椒", "魔芋", "菜籽油", "茶叶",
@@ -150,7 +150,7 @@ def write_import_file(path: Path, rows: int, seed: int = 11) -> None:
     sheet = book.active
     sheet.append(["乡镇（街道）贫困户农特产品待销目录"])
     sheet.append(["填写单位：云阳县农业农村委    填写人：张xx    联系电话：023-55123456    填写日期：2026-11-01"])
-    sheet.append(HEADERS)
+    sheet.append(SEED_HEADERS)
     for index in range(rows):
         _code, village, _tcode, township = rng.choice(villages)
         short = village.replace("村民委员会", "").replace("居民委员会", "")
