@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +18,7 @@ from fupin.setup import init_database, seed_demo
 from fupin.users import bind_user
 from fupin.values import Role
 
+T = TypeVar("T")
 CONTACT_LJ = "console:contact-longjiao"
 CONTACT_NX = "console:contact-nixi"
 ADMIN = "console:admin"
@@ -55,6 +56,10 @@ class Bot:
     def say(self, sender: str, text: str) -> Said:
         """Send one message (or button payload) and return the answer."""
         return Said(self._loop.run_until_complete(self.assistant.reply(sender, text)))
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the assistant's event loop."""
+        return self._loop.run_until_complete(coroutine)
 
     def parse(self, text: str) -> dict[str, Any]:
         """NLU only."""

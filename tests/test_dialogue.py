@@ -133,3 +133,17 @@ def test_greeting_help_and_out_of_scope(bot: Bot) -> None:
     assert "更新库存" not in bot.say("console:visitor", "你能做啥子").text
     off = bot.say("console:visitor", "今天天气怎么样")
     assert "哪里有" in off.text
+
+
+def test_console_chat_reads_lines_and_numbers_choose_buttons(bot: Bot) -> None:
+    import io
+
+    from bot.console import chat
+
+    lines = io.StringIO("哪里有洋芋\n1\n\n退出\n这行不会被读到\n")
+    out = io.StringIO()
+    sent = bot.run(chat(bot.assistant, "console:piped", lines.readline, out=out))
+    transcript = out.getvalue()
+    assert sent == 2
+    assert "  [1] 订购1" in transcript  # buttons shown as numbered choices
+    assert "要订多少斤" in transcript  # "1" pressed the first order button
