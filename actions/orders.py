@@ -33,10 +33,6 @@ def _listing(session: Session, listing_id: object) -> Listing | None:
     return listing if listing is not None and listing.active else None
 
 
-def _place(listing: Listing) -> str:
-    return listing.township.name + (listing.village.short_name if listing.village else "")
-
-
 class ValidateOrderForm(FormValidationAction):
     """Checks each value of the order form against the catalogue as it arrives."""
 
@@ -77,7 +73,7 @@ class ValidateOrderForm(FormValidationAction):
                 dispatcher.utter_message(text="这条供货信息已经不在了，请重新选择。")
                 return {"listing_id": None}
             if listing.remaining_quantity <= 0:
-                dispatcher.utter_message(text=f"{_place(listing)}的{listing.product.name}已经卖完了，请选别家。")
+                dispatcher.utter_message(text=f"{listing.place_label}的{listing.product.name}已经卖完了，请选别家。")
                 return {"listing_id": None}
             events: dict[str, Any] = {"listing_id": str(listing.id), "product": listing.product.name}
             methods = supply_method_labels(listing.supply_methods)
@@ -104,7 +100,9 @@ class ValidateOrderForm(FormValidationAction):
                     return {"quantity": None}
                 if quantity.value > listing.remaining_quantity:
                     left = Quantity(listing.remaining_quantity, listing.unit)
-                    dispatcher.utter_message(text=f"{_place(listing)}的{listing.product.name}只剩{left}，请少订一些。")
+                    dispatcher.utter_message(
+                        text=f"{listing.place_label}的{listing.product.name}只剩{left}，请少订一些。"
+                    )
                     return {"quantity": None}
             return {"quantity": str(quantity)}
 
@@ -185,7 +183,7 @@ class ActionAskQuantity(FupinAction):
                 return []
             left = Quantity(listing.remaining_quantity, listing.unit)
             dispatcher.utter_message(
-                text=f"{_place(listing)}的{listing.product.name}还剩{left}，{format_yuan(listing.price_fen)}元/{listing.unit}。要订多少{listing.unit}？"
+                text=f"{listing.place_label}的{listing.product.name}还剩{left}，{format_yuan(listing.price_fen)}元/{listing.unit}。要订多少{listing.unit}？"
             )
         return []
 

@@ -12,7 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import FupinAction, entity_value, services, transaction, who
-from actions.orders import ORDER_SLOTS, ActionOrderSummary
+from actions.orders import ORDER_SLOTS, ActionManageOrder, ActionOrderSummary
+from actions.search import ActionSearchProducts
 from fupin import stock
 from fupin.orders import LOGISTICS_RULE, OrderError, place_order
 from fupin.parsing import parse_quantity, parse_supply_method
@@ -147,8 +148,6 @@ class ActionHandleInform(FupinAction):
             # The slot mappings already took the new value: read the order back again.
             return ActionOrderSummary().act(dispatcher, tracker, domain)
         if entity_value(tracker, "product") or entity_value(tracker, "location"):
-            from actions.search import ActionSearchProducts
-
             return ActionSearchProducts().act(dispatcher, tracker, domain)
         dispatcher.utter_message(text="收到。如果要下单，请说“我要买30斤土豆”；要查产品，请说“哪里有土豆”。")
         return []
@@ -162,8 +161,6 @@ class ActionCancel(FupinAction):
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         if entity_value(tracker, "order_no"):
-            from actions.orders import ActionManageOrder
-
             return ActionManageOrder().act(dispatcher, tracker, domain)  # 取消订单XF…
         executed = [e.get("name") for e in tracker.events if e.get("event") == "action"]
         stopped_form = bool(executed) and executed[-1] == "action_deactivate_loop"

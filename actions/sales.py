@@ -15,7 +15,6 @@ from rasa_sdk.types import DomainDict
 from actions.common import FupinAction, button, entity, entity_value, services, text_of, who
 from fupin.parsing import parse_quantity
 from fupin.periods import parse_period, quarter_of, today
-from fupin.places import Gazetteer
 from fupin.sales import SaleError, draft_sale, percent, progress, wan
 from fupin.values import Channel
 
@@ -79,13 +78,13 @@ class ActionSalesSummary(FupinAction):
                 return []
             township_id, scope = None, "全县"
             place = entity_value(tracker, "location")
-            if place:
-                found = Gazetteer.load(session).find(place)
-                if found:
-                    township_id, scope = found[0].township.id, found[0].township.name
-            elif identity.is_contact and identity.township_id is not None:
+            gazetteer = services().search.names.get(session)[1]
+            found = gazetteer.find(place) if place else []
+            if found:
+                township_id, scope = found[0].township.id, found[0].township.name
+            elif not place and identity.is_contact and identity.township_id is not None:
                 township_id = identity.township_id
-                scope = Gazetteer.load(session).township_by_id[township_id].name
+                scope = gazetteer.township_by_id[township_id].name
             figures = progress(session, period, township_id)
         lines = [f"{period.label}{scope}消费扶贫销售：{wan(figures.total_fen)}"]
         if township_id is None:

@@ -233,6 +233,11 @@ class Listing(Base):
     product: Mapped[Product] = relationship("Product")
     contact: Mapped[Optional[SupplyContact]] = relationship("SupplyContact")
 
+    @property
+    def place_label(self) -> str:
+        """Township and village as people write them (龙角镇张家村)."""
+        return self.township.name + (self.village.short_name if self.village else "")
+
 
 class CatalogImport(Base):
     """One imported 附件1 file: who filled it in, when, and how many rows were kept or rejected."""

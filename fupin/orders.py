@@ -71,10 +71,6 @@ def _listing(session: Session, listing_id: int) -> Listing:
     return listing
 
 
-def _place(listing: Listing) -> str:
-    return listing.township.name + (listing.village.short_name if listing.village else "")
-
-
 def quote(session: Session, listing_id: int, quantity: Quantity, supply_method: SupplyMethod) -> Quote:
     """Check an order against its listing (unit, stock, supply method) and price it; raises OrderError."""
     listing = _listing(session, listing_id)
@@ -87,7 +83,7 @@ def quote(session: Session, listing_id: int, quantity: Quantity, supply_method: 
         )
     if quantity.value > listing.remaining_quantity:
         left = Quantity(listing.remaining_quantity, listing.unit)
-        raise OrderError(f"{_place(listing)}的{product}只剩{left}了，请少订一些或换一家。", "quantity")
+        raise OrderError(f"{listing.place_label}的{product}只剩{left}了，请少订一些或换一家。", "quantity")
     if not supply_method or SupplyMethod(supply_method) not in SupplyMethod(listing.supply_methods):
         offered = "、".join(supply_method_labels(listing.supply_methods))
         raise OrderError(f"这家只支持：{offered}。", "supply_method")
@@ -96,7 +92,7 @@ def quote(session: Session, listing_id: int, quantity: Quantity, supply_method: 
     return Quote(
         listing_id=listing.id,
         product=product + (f"（{listing.variety}）" if listing.variety else ""),
-        place=_place(listing),
+        place=listing.place_label,
         quantity=quantity,
         price=price,
         amount_fen=amount_fen(quantity, price),
@@ -210,7 +206,7 @@ def view(order: Order) -> OrderView:
         order_no=order.order_no,
         status=OrderStatus(order.status),
         product=listing.product.name,
-        place=_place(listing),
+        place=listing.place_label,
         quantity=Quantity(order.quantity, order.unit),
         amount_fen=order.amount_fen,
         buyer=order.buyer.name,

@@ -86,7 +86,7 @@ class Candidate:
 
 
 def _label(listing: Listing) -> str:
-    place = listing.township.name + (listing.village.short_name if listing.village else "")
+    place = listing.place_label
     who = f" {listing.household.name}" if listing.household else ""
     left = Quantity(listing.remaining_quantity, listing.unit)
     return f"{place}{who} {listing.product.name}（剩{left}，{format_yuan(listing.price_fen)}元/{listing.unit}）"
