@@ -12,7 +12,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+from sqlalchemy.engine import make_url
 
 from fupin.settings import PROJECT_ROOT, Settings
 
@@ -89,26 +91,77 @@ class ActionServer:
 
 @dataclass(frozen=True)
 class Reply:
-    """One bot message: text and buttons (title, payload)."""
+    """One bot message: text, buttons (title, payload), and whether to offer sharing the phone number."""
 
     text: str
     buttons: list[tuple[str, str]] = field(default_factory=list)
+    request_contact: bool = False
 
 
 def to_replies(messages: list[dict[str, Any]] | None) -> list[Reply]:
-    """Rasa's bot messages as replies."""
-    replies = []
+    """Rasa's bot messages as replies; a custom `request_contact` marks the message before it."""
+    replies: list[Reply] = []
     for message in messages or []:
+        custom = message.get("custom") or {}
         buttons = [(b["title"], b["payload"]) for b in message.get("buttons") or []]
         text = message.get("text") or ""
         if text or buttons:
-            replies.append(Reply(text, buttons))
+            replies.append(Reply(text, buttons, bool(custom.get("request_contact"))))
+        elif custom.get("request_contact") and replies:
+            # Rasa sends a response's text and its custom part as two messages.
+            last = replies[-1]
+            replies[-1] = Reply(last.text, last.buttons, True)
     return replies
 
 
 def model_path(settings: Settings) -> Path:
     """Where `make train` leaves the model."""
     return settings.model_dir / MODEL_FILE
+
+
+class Dialogue(Protocol):
+    """What a front-end needs of the dialogue engine."""
+
+    async def reply(self, sender_id: str, text: str) -> list[Reply]:
+        """The bot's replies to one message (or button payload) from a sender."""
+
+
+def tracker_store_for(settings: Settings) -> Any:
+    """Rasa's conversation store: SQL in the project's database unless configured otherwise."""
+    from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
+
+    url_text = settings.tracker_store_url or settings.database_url
+    if url_text == "memory":
+        return InMemoryTrackerStore(domain=None)
+    url = make_url(url_text)
+    dialect = url.get_backend_name()
+    if dialect == "sqlite":
+        return SQLTrackerStore(dialect="sqlite", db=url.database or "")
+    return SQLTrackerStore(
+        dialect=url.drivername,
+        host=url.host,
+        port=url.port,
+        db=url.database or "",
+        username=url.username,
+        password=url.password,
+        query=dict(url.query) or None,
+    )
+
+
+def lock_store_for(settings: Settings) -> Any:
+    """Rasa's conversation lock: Redis when several workers share conversations, else in memory."""
+    from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+
+    if not settings.lock_store_url:
+        return InMemoryLockStore()
+    url = make_url(settings.lock_store_url)
+    return RedisLockStore(
+        host=url.host or "localhost",
+        port=url.port or 6379,
+        db=int(url.database or 0),
+        password=url.password,
+        key_prefix="fupin",
+    )
 
 
 class Assistant:
@@ -118,14 +171,19 @@ class Assistant:
         self._agent = agent
 
     @classmethod
-    def load(cls, model: Path, action_url: str, tracker_store: Any = None) -> Assistant:
+    def load(cls, model: Path, action_url: str, tracker_store: Any = None, lock_store: Any = None) -> Assistant:
         """Load a trained model (slow: tens of seconds) with the action server's address."""
         from rasa.core.agent import Agent
         from rasa.utils.endpoints import EndpointConfig
 
         if not model.is_file():
             raise FileNotFoundError(f"no trained model at {model}: run `make train`")
-        agent = Agent.load(str(model), action_endpoint=EndpointConfig(url=action_url), tracker_store=tracker_store)
+        agent = Agent.load(
+            str(model),
+            action_endpoint=EndpointConfig(url=action_url),
+            tracker_store=tracker_store,
+            lock_store=lock_store,
+        )
         return cls(agent)
 
     async def reply(self, sender_id: str, text: str) -> list[Reply]:
@@ -135,3 +193,57 @@ class Assistant:
     async def parse(self, text: str) -> dict[str, Any]:
         """NLU only: intent and entities of a text."""
         return dict(await self._agent.parse_message(text))
+
+
+class RemoteAssistant:
+    """A Rasa server reached through its REST channel (`rasa run --enable-api` with `rest:` credentials)."""
+
+    def __init__(self, server_url: str, timeout: float = 30.0) -> None:
+        import httpx
+
+        self._client = httpx.AsyncClient(base_url=server_url.rstrip("/"), timeout=timeout)
+
+    async def reply(self, sender_id: str, text: str) -> list[Reply]:
+        """The server's replies to one message from a sender."""
+        response = await self._client.post("/webhooks/rest/webhook", json={"sender": sender_id, "message": text})
+        response.raise_for_status()
+        return to_replies(response.json())
+
+    async def close(self) -> None:
+        """Close the HTTP connections."""
+        await self._client.aclose()
+
+
+class DialogueRuntime:
+    """The dialogue a front-end talks to, with what it needs running (action server, agent)."""
+
+    def __init__(self, dialogue: Dialogue, action_server: ActionServer | None = None) -> None:
+        self.dialogue = dialogue
+        self.action_server = action_server
+
+    @classmethod
+    def start(cls, settings: Settings) -> DialogueRuntime:
+        """Start the action server (unless one is configured) and load the agent (or reach a Rasa server)."""
+        if settings.rasa_server_url:
+            return cls(RemoteAssistant(settings.rasa_server_url))
+        model = model_path(settings)
+        server = None
+        action_url = settings.action_endpoint_url
+        if not action_url:
+            server = ActionServer(settings.database_url, log_file=settings.log_dir / "action-server.log")
+            server.start()
+            action_url = server.url
+        try:
+            assistant = Assistant.load(model, action_url, tracker_store_for(settings), lock_store_for(settings))
+        except BaseException:
+            if server is not None:
+                server.stop()
+            raise
+        return cls(assistant, server)
+
+    async def close(self) -> None:
+        """Stop what `start` started."""
+        if isinstance(self.dialogue, RemoteAssistant):
+            await self.dialogue.close()
+        if self.action_server is not None:
+            self.action_server.stop()

@@ -8,15 +8,21 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import logs
+from bot.assistant import DialogueRuntime, model_path
+from bot.cli_reminders import register as register_reminder_commands
+from bot.cli_reports import register as register_report_commands
 from fupin.catalog import catalog_summary
 from fupin.catalog_io import export_catalog, import_catalog_files
 from fupin.db import make_engine, make_session_factory
 from fupin.parsing import ParseError
+from fupin.registration import issue_code
 from fupin.search import CatalogSearch
 from fupin.settings import Settings
 from fupin.setup import catalogue_is_empty, init_database, seed_demo
@@ -143,9 +149,6 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
     import jieba
     from rasa.utils.log_utils import configure_structlog
 
-    from bot.assistant import ActionServer, Assistant, model_path
-    from bot.console import chat
-
     configure_structlog(logging.getLogger().level)  # Rasa's structured logs follow ours, into the log file
     jieba.setLogLevel(logging.WARNING)
 
@@ -157,17 +160,21 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
     interactive = sys.stdin.isatty()
     if interactive:
         _print("正在启动助手（加载模型约需半分钟）…")
-    server = ActionServer(ctx.settings.database_url, log_file=ctx.settings.log_dir / "action-server.log")
-    server.start()
+    runtime = DialogueRuntime.start(ctx.settings)
     try:
-        assistant = Assistant.load(model, server.url)
         if interactive:
             _print("助手已就绪。输入消息开始对话，输入按钮前的数字可选择按钮，Ctrl-D 或“退出”结束。")
         sender = args.user if ":" in args.user else f"console:{args.user}"
-        asyncio.run(chat(assistant, sender, sys.stdin.readline, prompt="你：" if interactive else ""))
+        asyncio.run(_chat(runtime, sender, "你：" if interactive else ""))
     finally:
-        server.stop()
+        asyncio.run(runtime.close())
     return 0
+
+
+async def _chat(runtime: DialogueRuntime, sender: str, prompt: str) -> None:
+    from bot.console import chat
+
+    await chat(runtime.dialogue, sender, sys.stdin.readline, prompt=prompt)
 
 
 def cmd_users_add(ctx: Context, args: argparse.Namespace) -> int:
@@ -182,6 +189,7 @@ def cmd_users_add(ctx: Context, args: argparse.Namespace) -> int:
                 township=args.township,
                 village=args.village,
                 display_name=args.name or "",
+                lead_unit=args.lead_unit,
             )
             _print(f"已登记：{user.channel}:{user.external_id} → {args.role}")
     except ParseError as exc:
@@ -190,14 +198,54 @@ def cmd_users_add(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users_invite(ctx: Context, args: argparse.Namespace) -> int:
+    """Issue a one-time registration code for a contact, lead unit or admin."""
+    init_database(ctx.engine, ctx.sessions)
+    try:
+        with ctx.sessions() as session, session.begin():
+            invitation = issue_code(
+                session,
+                Role(args.role),
+                township=args.township,
+                village=args.village,
+                lead_unit=args.lead_unit,
+                display_name=args.name or "",
+                ttl=timedelta(days=args.days),
+            )
+    except ParseError as exc:
+        _print(f"无法生成邀请码：{exc}")
+        return 1
+    _print(f"邀请码：{invitation.code}（{invitation.scope}，一次有效，{invitation.expires_at_text}前使用）")
+    _print(f"请对方在 Telegram 上向助手发送：/register {invitation.code}")
+    return 0
+
+
 def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
     """Prepare the database and start the bot (the console chat when no Telegram token is set)."""
     prepare(ctx)
     print_summary(ctx)
     if ctx.settings.telegram_bot_token:
-        _print("Telegram 前端尚未启用，改为本地对话。")
+        return cmd_run_telegram(ctx)
     args.user = "console:local"
     return cmd_chat(ctx, args)
+
+
+def cmd_run_telegram(ctx: Context) -> int:
+    """Run the Telegram bot (long polling, or webhook when configured) until Ctrl-C or SIGTERM."""
+    import jieba
+    from rasa.utils.log_utils import configure_structlog
+
+    from bot.telegram.app import run
+
+    configure_structlog(logging.getLogger().level)
+    jieba.setLogLevel(logging.WARNING)
+    if not model_path(ctx.settings).is_file():
+        _print("还没有训练好的模型，请先运行 make train（或 make run）。")
+        return 1
+    mode = "webhook" if ctx.settings.telegram_webhook_url else "长轮询"
+    _print(f"正在启动 Telegram 机器人（{mode}，加载模型约需半分钟），Ctrl-C 停止。")
+    run(ctx.settings)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -217,7 +265,17 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--township")
     add.add_argument("--village")
     add.add_argument("--name")
+    add.add_argument("--lead-unit", help="牵头单位联系人（--role lead）所属单位，如 县教委")
     add.set_defaults(handler=cmd_users_add)
+
+    invite = users.add_parser("invite", help="生成一次性登记邀请码")
+    invite.add_argument("--role", required=True, choices=[Role.CONTACT.value, Role.LEAD.value, Role.ADMIN.value])
+    invite.add_argument("--township")
+    invite.add_argument("--village")
+    invite.add_argument("--lead-unit")
+    invite.add_argument("--name", help="联系人姓名（可选）")
+    invite.add_argument("--days", type=int, default=7, help="有效天数，默认7天")
+    invite.set_defaults(handler=cmd_users_invite)
 
     db = commands.add_parser("db", help="数据库").add_subparsers(dest="db_command", required=True)
     db.add_parser("init", help="创建或升级数据库并载入乡镇村和产品别名").set_defaults(handler=cmd_db_init)
@@ -240,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.set_defaults(handler=cmd_catalog_search)
     nlu = commands.add_parser("nlu", help="自然语言理解").add_subparsers(dest="nlu_command", required=True)
     nlu.add_parser("export", help="从数据库生成词典和查找表").set_defaults(handler=cmd_nlu_export)
+    register_report_commands(commands)
+    register_reminder_commands(commands)
     return parser
 
 
@@ -247,15 +307,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: configure logging, run one command, release resources."""
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
-    log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    secrets = (settings.telegram_bot_token, settings.telegram_webhook_secret)
     if args.command in ("run", "chat"):
-        # The conversation owns the terminal: logs (and library warnings) go to a file.
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        settings.log_dir.mkdir(parents=True, exist_ok=True)
-        logging.basicConfig(level=settings.log_level.upper(), format=log_format, filename=settings.log_dir / "bot.log")
-        logging.captureWarnings(True)
+        # The console conversation owns the terminal, so its logs go to the file only;
+        # the Telegram bot is a service: the file and stderr.
+        telegram = args.command == "run" and bool(settings.telegram_bot_token)
+        logs.configure(settings.log_level, settings.log_dir / "bot.log", also_stderr=telegram, secrets=secrets)
     else:
-        logging.basicConfig(level=settings.log_level.upper(), format=log_format, stream=sys.stderr)
+        logs.configure(settings.log_level, None, also_stderr=True, secrets=secrets)
     ctx = Context(settings)
     try:
         return int(args.handler(ctx, args))

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.assistant import Assistant, Reply
+from bot.assistant import Dialogue, Reply
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def resolve_choice(text: str, buttons: list[tuple[str, str]]) -> str:
 
 
 async def chat(
-    assistant: Assistant,
+    assistant: Dialogue,
     sender_id: str,
     read_line: Callable[[], str],
     out: TextIO = sys.stdout,

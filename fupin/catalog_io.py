@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from fupin.catalog import CatalogWriter, ListingDraft, listing_key
 from fupin.models import CatalogImport, Household, Listing, Product, ProductAlias, SupplyContact, Township, Village
 from fupin.parsing import parse_phone
-from fupin.places import Gazetteer
+from fupin.places import Gazetteer, Place
 from fupin.settings import TIMEZONE
 from fupin.spreadsheets.attachment1 import ATTACHMENT1, COUNTY_CATALOG_TITLE, RowReader
 from fupin.spreadsheets.forms import locate_form, write_form
 from fupin.spreadsheets.grid import RowIssue, SpreadsheetError
+from fupin.users import Identity
 from fupin.values import Quantity, format_yuan, supply_method_labels
 
 logger = logging.getLogger(__name__)
@@ -77,11 +78,14 @@ def _filled_on(text: str) -> date | None:
     return None
 
 
-def import_catalog_file(session: Session, path: Path, strict: bool = False) -> FileReport:
+def import_catalog_file(
+    session: Session, path: Path, strict: bool = False, scope: Identity | None = None
+) -> FileReport:
     """Import one 附件1 file inside the caller's transaction.
 
     Good rows are written and bad rows reported; with `strict`, a file with any bad row writes
-    nothing. An unreadable file writes nothing and carries the reason in `error`.
+    nothing. An unreadable file writes nothing and carries the reason in `error`. With `scope` (a
+    supply contact sending their file), rows for places the contact does not answer for are rejected.
     """
     report = FileReport(file=path.name)
     try:
@@ -102,6 +106,9 @@ def import_catalog_file(session: Session, path: Path, strict: bool = False) -> F
         result = reader.read(row, record)
         if isinstance(result, list):
             report.issues.extend(result)
+            continue
+        if scope is not None and not scope.may_manage_place(result.place.township.id, _village_id(result.place)):
+            report.issues.append(RowIssue(path.name, row, "", f"“{result.place.label}”不在您负责的范围内，未导入"))
             continue
         product = aliases.get(result.product_name, result.product_name)
         key = listing_key(result.place, result.household.name if result.household else "", product, result.variety)
@@ -130,14 +137,21 @@ def import_catalog_file(session: Session, path: Path, strict: bool = False) -> F
     return report
 
 
+def _village_id(place: Place) -> int | None:
+    return place.village.id if place.village is not None else None
+
+
 def import_catalog_files(
-    session_factory: sessionmaker[Session], paths: Iterable[Path], strict: bool = False
+    session_factory: sessionmaker[Session],
+    paths: Iterable[Path],
+    strict: bool = False,
+    scope: Identity | None = None,
 ) -> ImportReport:
     """Import each file in a transaction of its own, so one bad file never undoes another."""
     report = ImportReport()
     for path in paths:
         with session_factory() as session, session.begin():
-            file_report = import_catalog_file(session, path, strict=strict)
+            file_report = import_catalog_file(session, path, strict=strict, scope=scope)
             if not file_report.applied:
                 session.rollback()
         logger.info(

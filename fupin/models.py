@@ -283,6 +283,8 @@ class User(Base):
     village_id: Mapped[Optional[int]] = Column(ForeignKey("villages.id"))
     contact_id: Mapped[Optional[int]] = Column(ForeignKey("supply_contacts.id"))
     buyer_id: Mapped[Optional[int]] = Column(ForeignKey("buyers.id"))
+    # For a lead unit's contact (牵头单位, e.g. 县教委): the unit whose 附件3 they report.
+    lead_unit: Mapped[Optional[str]] = Column(String(50))
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
 
 
@@ -332,3 +334,81 @@ class SaleRecord(Base):
     order_id: Mapped[Optional[int]] = Column(ForeignKey("orders.id"), unique=True)
     source: Mapped[str] = Column(String(20), nullable=False)
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class RegistrationCode(Base):
+    """A one-time code an admin issues to bind a chat account to a role (and a township or village).
+
+    Only the code's SHA-256 is stored; a code is used once (conditional UPDATE) and expires.
+    """
+
+    __tablename__ = "registration_codes"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    code_hash: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    role: Mapped[str] = Column(String(10), nullable=False)
+    township_id: Mapped[Optional[int]] = Column(ForeignKey("townships.id"))
+    village_id: Mapped[Optional[int]] = Column(ForeignKey("villages.id"))
+    lead_unit: Mapped[Optional[str]] = Column(String(50))
+    display_name: Mapped[str] = Column(String(100), nullable=False, default="")
+    created_by: Mapped[Optional[int]] = Column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
+    used_at: Mapped[Optional[datetime]] = Column(UtcDateTime)
+    used_by: Mapped[Optional[int]] = Column(ForeignKey("users.id"))
+
+
+class Notification(Base):
+    """A message to push to a user (outbox): written in the transaction that causes it, sent by the bot.
+
+    `dedupe_key` (unique) makes a push happen at most once, e.g. one reminder per
+    (kind, recipient, period, offset) whatever restarts or second processes do.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_status_channel", "status", "channel", "id"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    user_id: Mapped[int] = Column(ForeignKey("users.id"), nullable=False, index=True)
+    channel: Mapped[str] = Column(String(20), nullable=False)
+    kind: Mapped[str] = Column(String(30), nullable=False)
+    text: Mapped[str] = Column(Text, nullable=False)
+    buttons: Mapped[str] = Column(Text, nullable=False, default="[]")  # JSON [[title, payload], ...]
+    attachments: Mapped[str] = Column(Text, nullable=False, default="[]")  # JSON [file path, ...]
+    dedupe_key: Mapped[Optional[str]] = Column(String(200), unique=True)
+    status: Mapped[str] = Column(String(12), nullable=False, default="pending")
+    attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
+    last_error: Mapped[str] = Column(Text, nullable=False, default="")
+    not_before: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    claimed_until: Mapped[Optional[datetime]] = Column(UtcDateTime)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    sent_at: Mapped[Optional[datetime]] = Column(UtcDateTime)
+
+
+class Lease(Base):
+    """A named lease held by one process until it expires (e.g. who runs the reminder scheduler)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = Column(String(50), primary_key=True)
+    holder: Mapped[str] = Column(String(100), nullable=False)
+    expires_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
+
+
+class ReportSubmission(Base):
+    """A township's 附件2 or a lead unit's 附件3 for one quarter, as submitted (stops its reminders)."""
+
+    __tablename__ = "report_submissions"
+    __table_args__ = (UniqueConstraint("kind", "period", "reporter", name="uq_report_submissions_kind"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    kind: Mapped[str] = Column(String(10), nullable=False)  # "sales" (附件2) or "purchases" (附件3)
+    period: Mapped[str] = Column(String(10), nullable=False)  # "2019Q3"
+    # The township's name for 附件2, the lead unit's name for 附件3.
+    reporter: Mapped[str] = Column(String(100), nullable=False)
+    township_id: Mapped[Optional[int]] = Column(ForeignKey("townships.id"))
+    user_id: Mapped[Optional[int]] = Column(ForeignKey("users.id"))
+    source: Mapped[str] = Column(String(10), nullable=False)  # "chat" or "file"
+    rows: Mapped[int] = Column(Integer, nullable=False, default=0)
+    amount_fen: Mapped[int] = Column(BigInteger, nullable=False, default=0)
+    submitted_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from fupin.buyers import find_or_register_buyer, purchase_remark
 from fupin.models import Buyer, Household, Listing, Order, SaleRecord, User, utcnow
+from fupin.order_pushes import push_new_order, push_status_change
 from fupin.settings import TIMEZONE
 from fupin.users import Identity, split_sender
 from fupin.values import (
@@ -168,6 +169,7 @@ def place_order(
         except IntegrityError:
             continue  # an order number collision: draw another
         logger.info("order %s placed: listing=%s %s buyer=%s", order.order_no, listing_id, quantity, buyer.name)
+        push_new_order(session, order)
         return order, offer
     raise OrderError("系统繁忙，请稍后再试。")
 
@@ -285,6 +287,7 @@ def change_order(session: Session, order_no: str, action: str, actor: Identity) 
     logger.info("order %s: %s -> %s by %s", order.order_no, current.value, target.value, actor.external_id)
     refreshed = session.scalar(select(Order).where(Order.id == order.id))
     assert refreshed is not None
+    push_status_change(session, refreshed, actor)
     return refreshed
 
 

@@ -133,6 +133,8 @@ class Progress:
     by_channel: dict[Channel, int] = field(default_factory=lambda: dict.fromkeys(Channel, 0))
     other_fen: int = 0  # 个人 and unknown buyers count towards the total only
     by_township: dict[str, int] = field(default_factory=dict)
+    # The parts of a channel (五进: 进机关, 进学校 …), by the buyer's category.
+    by_category: dict[BuyerCategory, int] = field(default_factory=lambda: dict.fromkeys(BuyerCategory, 0))
 
     @property
     def target_fen(self) -> int:
@@ -168,6 +170,8 @@ def progress(session: Session, period: Period, township_id: int | None = None) -
         if township_deep or village_deep:
             result.deep_fen += amount
         channel = BuyerCategory(category).channel if category else None
+        if category:
+            result.by_category[BuyerCategory(category)] += amount
         if channel is None:
             result.other_fen += amount
         else:

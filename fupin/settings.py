@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,11 @@ def _int_list(raw: str) -> tuple[int, ...]:
     return tuple(int(part) for part in raw.replace(";", ",").split(",") if part.strip())
 
 
+def _clock(raw: str) -> time:
+    hour, _, minute = raw.strip().partition(":")
+    return time(int(hour), int(minute or 0))
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration; build it with `Settings.from_env()` in entry points."""
@@ -29,11 +35,36 @@ class Settings:
     telegram_base_file_url: str = "https://api.telegram.org/file/bot"
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = field(default="", repr=False)
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = 8443
     admin_telegram_ids: tuple[int, ...] = ()
-    action_endpoint_url: str = "http://127.0.0.1:5055/webhook"
+    # Empty: the bot starts its own action server; set it to use one running elsewhere.
+    action_endpoint_url: str = ""
+    # Empty: the Rasa agent runs inside the bot; set it (http://host:5005) to talk to a Rasa server's REST channel.
+    rasa_server_url: str = ""
+    # Rasa's conversation store: empty = SQL tracker store in DATABASE_URL; "memory" = in-memory (lost on restart).
+    tracker_store_url: str = ""
+    # Rasa's lock store: empty = in-memory (one process); redis://host:6379/0 when several workers share conversations.
+    lock_store_url: str = ""
+    rate_limit_burst: int = 10
+    rate_limit_per_minute: int = 30
+    push_interval_seconds: float = 1.0
     model_dir: Path = PROJECT_ROOT / "models"
     log_dir: Path = PROJECT_ROOT / "var" / "logs"
     log_level: str = "INFO"
+    # Reminders (fupin/reminders.py, bot/scheduler.py); times of day are Asia/Shanghai.
+    reminders_enabled: bool = True
+    reminder_time: time = time(9, 0)
+    report_reminder_days: tuple[int, ...] = (10, 3, 1)  # days before each quarter's report deadline
+    overview_day: int = 10  # day of each quarter's first month for the previous quarter's overview
+    catalogue_stale_days: int = 30
+    payment_overdue_days: int = 30
+    payment_reminder_weekday: int = 1  # ISO weekday of the unpaid-order reminders: 1 = Monday
+    reminder_catch_up_hours: float = 24.0  # a reminder missed by longer than this is skipped, not sent late
+    reminder_check_seconds: float = 60.0
+    reminder_lease_seconds: float = 60.0
+    scheduler_job_table: str = "scheduler_jobs"
+    overview_dir: Path = PROJECT_ROOT / "var" / "overviews"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -47,8 +78,30 @@ class Settings:
             telegram_base_file_url=env.get("TELEGRAM_BASE_FILE_URL") or defaults.telegram_base_file_url,
             telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL", ""),
             telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", ""),
+            telegram_webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN") or defaults.telegram_webhook_listen,
+            telegram_webhook_port=int(env.get("TELEGRAM_WEBHOOK_PORT") or defaults.telegram_webhook_port),
             admin_telegram_ids=_int_list(env.get("ADMIN_TELEGRAM_IDS", "")),
-            action_endpoint_url=env.get("ACTION_ENDPOINT_URL") or defaults.action_endpoint_url,
+            action_endpoint_url=env.get("ACTION_ENDPOINT_URL", ""),
+            rasa_server_url=env.get("RASA_SERVER_URL", ""),
+            tracker_store_url=env.get("TRACKER_STORE_URL", ""),
+            lock_store_url=env.get("LOCK_STORE_URL", ""),
+            rate_limit_burst=int(env.get("RATE_LIMIT_BURST") or defaults.rate_limit_burst),
+            rate_limit_per_minute=int(env.get("RATE_LIMIT_PER_MINUTE") or defaults.rate_limit_per_minute),
+            push_interval_seconds=float(env.get("PUSH_INTERVAL_SECONDS") or defaults.push_interval_seconds),
             model_dir=Path(env["MODEL_DIR"]) if env.get("MODEL_DIR") else defaults.model_dir,
             log_level=env.get("LOG_LEVEL") or defaults.log_level,
+            reminders_enabled=env.get("REMINDERS_ENABLED", "1").strip().lower() not in ("0", "false", "no", "off"),
+            reminder_time=_clock(env["REMINDER_TIME"]) if env.get("REMINDER_TIME") else defaults.reminder_time,
+            report_reminder_days=_int_list(env["REPORT_REMINDER_DAYS"])
+            if env.get("REPORT_REMINDER_DAYS")
+            else defaults.report_reminder_days,
+            overview_day=int(env.get("OVERVIEW_DAY") or defaults.overview_day),
+            catalogue_stale_days=int(env.get("CATALOGUE_STALE_DAYS") or defaults.catalogue_stale_days),
+            payment_overdue_days=int(env.get("PAYMENT_OVERDUE_DAYS") or defaults.payment_overdue_days),
+            payment_reminder_weekday=int(env.get("PAYMENT_REMINDER_WEEKDAY") or defaults.payment_reminder_weekday),
+            reminder_catch_up_hours=float(env.get("REMINDER_CATCH_UP_HOURS") or defaults.reminder_catch_up_hours),
+            reminder_check_seconds=float(env.get("REMINDER_CHECK_SECONDS") or defaults.reminder_check_seconds),
+            reminder_lease_seconds=float(env.get("REMINDER_LEASE_SECONDS") or defaults.reminder_lease_seconds),
+            scheduler_job_table=env.get("SCHEDULER_JOB_TABLE") or defaults.scheduler_job_table,
+            overview_dir=Path(env["OVERVIEW_DIR"]) if env.get("OVERVIEW_DIR") else defaults.overview_dir,
         )

@@ -39,6 +39,7 @@ class Identity:
     village_id: int | None = None
     contact_id: int | None = None
     display_name: str = ""
+    lead_unit: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -52,11 +53,15 @@ class Identity:
 
     def may_manage(self, listing: Listing) -> bool:
         """Admins manage every listing; a contact those of their township (or only their village)."""
+        return self.may_manage_place(listing.township_id, listing.village_id)
+
+    def may_manage_place(self, township_id: int, village_id: int | None) -> bool:
+        """Admins manage every place; a contact their township (or only their village)."""
         if self.is_admin:
             return True
-        if not self.is_contact or listing.township_id != self.township_id:
+        if not self.is_contact or township_id != self.township_id:
             return False
-        return self.village_id is None or listing.village_id == self.village_id
+        return self.village_id is None or village_id == self.village_id
 
 
 def identify(session: Session, sender_id: str) -> Identity:
@@ -74,6 +79,7 @@ def identify(session: Session, sender_id: str) -> Identity:
         village_id=user.village_id,
         contact_id=user.contact_id,
         display_name=user.display_name,
+        lead_unit=user.lead_unit,
     )
 
 
@@ -84,10 +90,13 @@ def bind_user(
     township: str | None = None,
     village: str | None = None,
     display_name: str = "",
+    lead_unit: str | None = None,
 ) -> User:
     """Bind a chat identity to a role (and, for a contact, a township or village); raises ParseError."""
     channel, external = split_sender(sender_id)
     township_id = village_id = contact_id = None
+    if role is Role.LEAD and not lead_unit:
+        raise ParseError("牵头单位联系人必须指定牵头单位")
     if role is Role.CONTACT:
         if not township:
             raise ParseError("供货联系人必须指定乡镇（街道）")
@@ -102,6 +111,7 @@ def bind_user(
         session.add(user)
     user.role = role.value
     user.township_id, user.village_id, user.contact_id = township_id, village_id, contact_id
+    user.lead_unit = lead_unit if role is Role.LEAD else None
     user.display_name = display_name or user.display_name or ""
     session.flush()
     logger.info("bound %s as %s (township=%s village=%s)", sender_id, role.value, township_id, village_id)

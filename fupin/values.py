@@ -198,11 +198,17 @@ _CATEGORY_LEAD_UNIT: dict[BuyerCategory, str] = {
 }
 
 
+def lead_units() -> tuple[str, ...]:
+    """The lead units (牵头单位) that report 附件3, in the plan's order."""
+    return tuple(dict.fromkeys(_CATEGORY_LEAD_UNIT.values()))
+
+
 class Role(str, enum.Enum):
     """What a chat identity may do."""
 
     BUYER = "buyer"
     CONTACT = "contact"
+    LEAD = "lead"  # the contact of a lead unit (牵头单位) that reports 附件3
     ADMIN = "admin"
 
 

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from openpyxl.styles import Alignment, Font
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from fupin.spreadsheets.grid import SpreadsheetError, column_label, header_key, read_sheets
 
@@ -18,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 HEADER_SEARCH_ROWS = 30
 NOTE_PREFIXES = ("备注：", "备注:", "注：", "注:", "说明：", "说明:", "填表说明")
+TOTAL_LABELS = ("合计", "总计", "小计")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,9 @@ class FormColumn:
     header: str
     aliases: tuple[str, ...] = ()
     required: bool = False
+    width: float = 16
+    # Excel display format of written values (dates as 2019.9.1, amounts as 90.00元); None keeps the default.
+    number_format: str | None = None
 
     @property
     def label(self) -> str:
@@ -43,6 +49,8 @@ class FormSpec:
     meta_labels: tuple[str, ...]
     columns: tuple[FormColumn, ...]
     notes: str
+    # The line the seed prints above the title (附件2); empty writes no such row.
+    label: str = ""
 
     def column(self, key: str) -> FormColumn:
         """The column with the given key."""
@@ -140,8 +148,81 @@ def _data_rows(
             continue  # blank or numbered-but-empty template row
         if record.get("seq", "").startswith("例"):
             continue  # the seed's worked example (例1)
+        if record.get("seq", "").replace(" ", "") in TOTAL_LABELS:
+            continue  # a 合计 row sums the rows above it: not a row of its own
         rows.append((int(row_number), record))
     return rows
+
+
+@dataclass(frozen=True)
+class FormSheet:
+    """One filled form to write as a worksheet: its sheet name, meta values, rows and optional total row."""
+
+    name: str
+    meta: dict[str, str]
+    rows: Sequence[Sequence[object]]
+    title: str | None = None
+    total: Sequence[object] | None = None
+
+
+_THIN = Side(style="thin")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+
+def write_form_sheet(sheet: Worksheet, spec: FormSpec, form: FormSheet) -> None:
+    """Lay one form out on a worksheet as the seed does: label, title, meta row, header, rows, notes."""
+    width = len(spec.columns)
+    last = get_column_letter(width)
+    row = 1
+    if spec.label:
+        sheet.cell(row=row, column=1, value=spec.label)
+        row += 1
+    sheet.cell(row=row, column=1, value=form.title or spec.title)
+    sheet.merge_cells(f"A{row}:{last}{row}")
+    sheet.cell(row=row, column=1).font = Font(bold=True, size=14)
+    sheet.cell(row=row, column=1).alignment = Alignment(horizontal="center")
+    row += 1
+    sheet.cell(
+        row=row, column=1, value="    ".join(f"{label}：{form.meta.get(label, '')}" for label in spec.meta_labels)
+    )
+    sheet.merge_cells(f"A{row}:{last}{row}")
+    row += 1
+    for index, column in enumerate(spec.columns, start=1):
+        cell = sheet.cell(row=row, column=index, value=column.header)
+        cell.font = Font(bold=True)
+        cell.border = _BORDER
+        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    lines = [*form.rows, *([form.total] if form.total is not None else [])]
+    for values in lines:
+        row += 1
+        for index, (column, value) in enumerate(zip(spec.columns, values, strict=True), start=1):
+            cell = sheet.cell(row=row, column=index, value=value)
+            cell.border = _BORDER
+            if column.number_format and value not in (None, ""):
+                cell.number_format = column.number_format
+    note_row = row + 2  # one blank row between the table and the notes, as in the seed
+    sheet.cell(row=note_row, column=1, value=spec.notes)
+    sheet.merge_cells(f"A{note_row}:{last}{note_row}")
+    sheet.cell(row=note_row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.row_dimensions[note_row].height = 90
+
+
+def write_forms(path: Path, spec: FormSpec, forms: Sequence[FormSheet]) -> None:
+    """Write several filled forms of one kind into one workbook, a worksheet each, in the given order."""
+    if not forms:
+        raise ValueError("no form to write")
+    book = Workbook()
+    book.remove(book.active)
+    for form in forms:
+        write_form_sheet(book.create_sheet(_sheet_title(form.name)), spec, form)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+
+
+def _sheet_title(name: str) -> str:
+    # Excel forbids these characters in sheet names and cuts them at 31 characters.
+    return re.sub(r"[\\/*?:\[\]]", "_", name)[:31] or "Sheet1"
 
 
 def write_form(
@@ -152,26 +233,4 @@ def write_form(
     title: str | None = None,
 ) -> None:
     """Write a form as the seed lays it out: title, meta row, header, rows, then the note row."""
-    headers = [c.header for c in spec.columns]
-    frame = pd.DataFrame(list(rows), columns=headers)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        frame.to_excel(writer, sheet_name="Sheet1", startrow=2, index=False)
-        sheet = writer.sheets["Sheet1"]
-        width = len(headers)
-        last = get_column_letter(width)
-        sheet["A1"] = title or spec.title
-        sheet.merge_cells(f"A1:{last}1")
-        sheet["A1"].font = Font(bold=True, size=14)
-        sheet["A1"].alignment = Alignment(horizontal="center")
-        sheet["A2"] = "    ".join(f"{label}：{meta.get(label, '')}" for label in spec.meta_labels)
-        sheet.merge_cells(f"A2:{last}2")
-        for index in range(1, width + 1):
-            cell = sheet.cell(row=3, column=index)
-            cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
-            sheet.column_dimensions[get_column_letter(index)].width = 16
-        note_row = len(rows) + 5
-        sheet.cell(row=note_row, column=1, value=spec.notes)
-        sheet.merge_cells(f"A{note_row}:{last}{note_row}")
-        sheet.cell(row=note_row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
-        sheet.row_dimensions[note_row].height = 90
+    write_forms(path, spec, [FormSheet("Sheet1", meta, rows, title)])

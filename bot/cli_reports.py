@@ -1,0 +1,168 @@
+"""`python -m bot report …`: the quarterly forms (附件2, 附件3), the overview, and importing a township's 附件2."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from fupin.periods import Period, parse_period
+from fupin.places import Gazetteer, TownshipEntry
+from fupin.reports import (
+    import_sales_report,
+    known_lead_units,
+    lead_unit_report,
+    overview,
+    township_report,
+    write_overview,
+    write_purchases_form,
+    write_sales_form,
+    yuan,
+)
+from fupin.setup import init_database
+
+if TYPE_CHECKING:
+    from bot.cli import Context  # bot.cli imports this module: only the type is needed here
+
+logger = logging.getLogger(__name__)
+
+
+class InputError(Exception):
+    """Bad command-line input; the message is a Chinese explanation for the clerk."""
+
+
+def _print(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def _quarter(text: str) -> Period:
+    period = parse_period(text)
+    if period is None or period.quarter is None:
+        raise InputError(f"无法识别的季度“{text}”，请写成 2019Q3 这样（年份加 Q 加季度 1-4）")
+    return period
+
+
+def _township(session: Session, name: str) -> TownshipEntry:
+    township = Gazetteer.load(session).township_named(name)
+    if township is None:
+        raise InputError(f"云阳县没有叫“{name}”的乡镇（街道）")
+    return township
+
+
+def _lead_unit(session: Session, name: str) -> str:
+    units = known_lead_units(session)
+    if name not in units:
+        raise InputError(f"未知的牵头单位“{name}”，可选：{'、'.join(units)}")
+    return name
+
+
+Handler = Callable[["Context", argparse.Namespace], int]
+
+
+def _guarded(handler: Handler) -> Handler:
+    # Bad input is the clerk's to fix: say what is wrong in Chinese and exit 1, without a traceback.
+    def run(ctx: Context, args: argparse.Namespace) -> int:
+        try:
+            return int(handler(ctx, args))
+        except InputError as exc:
+            _print(str(exc))
+            return 1
+
+    run.__doc__ = handler.__doc__
+    return run
+
+
+def cmd_report_sales(ctx: Context, args: argparse.Namespace) -> int:
+    """Write 附件2 for one township, or for every township with sales in the quarter."""
+    period = _quarter(args.quarter)
+    init_database(ctx.engine, ctx.sessions)
+    out = Path(args.out)
+    with ctx.sessions() as session:
+        if args.township:
+            township = _township(session, args.township)
+            write_sales_form(session, period, township.id, out)
+            report = township_report(session, period, township.id)
+            _print(
+                f"已生成{township.name}{period.label}附件2：{out}（{len(report.rows)}条，合计{yuan(report.total_fen)}）"
+            )
+        else:
+            write_sales_form(session, period, None, out)
+            _print(f"已生成全县各乡镇（街道）{period.label}附件2：{out}（每个有销售的乡镇一个工作表）")
+    return 0
+
+
+def cmd_report_purchases(ctx: Context, args: argparse.Namespace) -> int:
+    """Write 附件3 for one lead unit, or for every lead unit with purchases in the quarter."""
+    period = _quarter(args.quarter)
+    init_database(ctx.engine, ctx.sessions)
+    out = Path(args.out)
+    with ctx.sessions() as session:
+        if args.lead_unit:
+            unit = _lead_unit(session, args.lead_unit)
+            write_purchases_form(session, period, unit, out)
+            report = lead_unit_report(session, period, unit)
+            _print(f"已生成{unit}{period.label}附件3：{out}（{len(report.rows)}条，合计{yuan(report.total_fen)}）")
+        else:
+            write_purchases_form(session, period, None, out)
+            _print(f"已生成各牵头单位{period.label}附件3：{out}（每个有采购的牵头单位一个工作表）")
+    return 0
+
+
+def cmd_report_overview(ctx: Context, args: argparse.Namespace) -> int:
+    """Write the quarter's overview workbook and charts into a folder, and print its summary."""
+    period = _quarter(args.quarter)
+    init_database(ctx.engine, ctx.sessions)
+    with ctx.sessions() as session:
+        paths = write_overview(session, period, Path(args.out))
+        for line in overview(session, period).summary_lines():
+            _print(line)
+    _print("已生成：")
+    for path in paths:
+        _print(f"  {path}")
+    return 0
+
+
+def cmd_report_import(ctx: Context, args: argparse.Namespace) -> int:
+    """Import a township's filled 附件2 for a quarter; exits 1 when the file or any row was rejected."""
+    period = _quarter(args.quarter)
+    init_database(ctx.engine, ctx.sessions)
+    with ctx.sessions() as session:
+        township = _township(session, args.township)
+    result = import_sales_report(ctx.sessions, Path(args.file), period, township.id, None)
+    for line in result.lines():
+        _print(line)
+    return 0 if result.ok else 1
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `report sales|purchases|overview|import` to the command line's sub-commands."""
+    report = commands.add_parser("report", help="季度报表（附件2、附件3、总体情况）")
+    sub = report.add_subparsers(dest="report_command", required=True)
+    quarter_help = "季度，如 2019Q3"
+
+    sales = sub.add_parser("sales", help="生成乡镇（街道）贫困户产品销售情况表（附件2）")
+    sales.add_argument("--quarter", required=True, help=quarter_help)
+    sales.add_argument("--township", help="乡镇（街道），不写则每个有销售的乡镇一个工作表")
+    sales.add_argument("-o", "--out", required=True, metavar="OUT.xlsx")
+    sales.set_defaults(handler=_guarded(cmd_report_sales))
+
+    purchases = sub.add_parser("purchases", help="生成牵头单位系统（行业）采购情况表（附件3）")
+    purchases.add_argument("--quarter", required=True, help=quarter_help)
+    purchases.add_argument("--lead-unit", help="牵头单位，如 县教委；不写则每个有采购的牵头单位一个工作表")
+    purchases.add_argument("-o", "--out", required=True, metavar="OUT.xlsx")
+    purchases.set_defaults(handler=_guarded(cmd_report_purchases))
+
+    summary = sub.add_parser("overview", help="生成季度消费扶贫总体情况（表格和图表）")
+    summary.add_argument("--quarter", required=True, help=quarter_help)
+    summary.add_argument("-o", "--out", required=True, metavar="DIR", help="输出文件夹")
+    summary.set_defaults(handler=_guarded(cmd_report_overview))
+
+    imp = sub.add_parser("import", help="导入乡镇（街道）报送的附件2（.xlsx/.csv）")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--quarter", required=True, help=quarter_help)
+    imp.add_argument("--township", required=True, help="报送的乡镇（街道）")
+    imp.set_defaults(handler=_guarded(cmd_report_import))

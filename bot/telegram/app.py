@@ -1,0 +1,147 @@
+"""The python-telegram-bot Application: built in one place, run by long polling or by webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.scheduler import start_reminders
+from bot.telegram import handlers, texts
+from bot.telegram.pushes import PushSender
+from bot.telegram.retry import call_with_retry
+from bot.telegram.runtime import BotData, Runtime
+from fupin.settings import Settings
+from fupin.users import bind_user, sender_of
+from fupin.values import Role
+
+logger = logging.getLogger(__name__)
+
+# Updates handled at once; one user's messages still go one at a time (Runtime.lock_for).
+CONCURRENT_UPDATES = 64
+
+
+def build_application(settings: Settings, runtime: Runtime | None = None) -> Application:  # type: ignore[type-arg]
+    """The bot's Application; with `runtime` (tests) the caller owns the dialogue and database."""
+    if not settings.telegram_bot_token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    context_types = ContextTypes(bot_data=BotData)
+
+    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+        data: BotData = application.bot_data
+        if runtime is None:
+            data.runtime = await asyncio.to_thread(Runtime.open, settings)
+            data.owns_runtime = True
+        else:
+            data.runtime = runtime
+        await asyncio.to_thread(_bind_admins, data.runtime, settings.admin_telegram_ids)
+        await _set_commands(application, settings.admin_telegram_ids)
+        data.runtime.pushes = PushSender(application.bot, data.runtime.sessions, settings.push_interval_seconds)
+        data.runtime.pushes.start()
+        if settings.reminders_enabled:
+            # Every worker runs the service; only the holder of the database lease runs the scheduler.
+            data.reminders = await start_reminders(settings, data.runtime.sessions)
+        logger.info("telegram bot ready as @%s", application.bot.username)
+
+    async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+        data: BotData = application.bot_data
+        if data.reminders is not None:
+            await data.reminders.stop()
+            data.reminders = None
+        if data.runtime is None:
+            return
+        if data.runtime.pushes is not None:
+            await data.runtime.pushes.stop()
+            data.runtime.pushes = None
+        if data.owns_runtime:
+            await data.runtime.close()
+        data.runtime = None
+
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_base_file_url)
+        .context_types(context_types)
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .connection_pool_size(CONCURRENT_UPDATES + 8)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+    """Register every handler: the flood limit first, then commands, buttons, messages."""
+    private = filters.ChatType.PRIVATE
+    application.add_handler(TypeHandler(Update, handlers.rate_limit), group=-1)
+    commands = {
+        "start": handlers.cmd_start,
+        "help": handlers.cmd_help,
+        "cancel": handlers.cmd_cancel,
+        "orders": handlers.cmd_orders,
+        "register": handlers.cmd_register,
+        "invite": handlers.cmd_invite,
+        "export": handlers.cmd_export,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=private))
+    application.add_handler(CallbackQueryHandler(handlers.on_button))
+    application.add_handler(MessageHandler(private & filters.CONTACT, handlers.on_contact))
+    application.add_handler(MessageHandler(private & filters.Document.ALL, handlers.on_document))
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.on_text))
+    application.add_handler(
+        MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.on_other_message)
+    )
+    application.add_error_handler(handlers.on_error)
+
+
+def _bind_admins(runtime: Runtime, admin_ids: tuple[int, ...]) -> None:
+    # Admins named in configuration are admins in the database too, where the dialogue looks roles up.
+    if not admin_ids:
+        return
+    with runtime.sessions() as session, session.begin():
+        for admin_id in admin_ids:
+            bind_user(session, sender_of("telegram", admin_id), Role.ADMIN)
+
+
+async def _set_commands(application: Application, admin_ids: tuple[int, ...]) -> None:  # type: ignore[type-arg]
+    await call_with_retry(
+        lambda: application.bot.set_my_commands(list(texts.PUBLIC_COMMANDS)), what="commands", idempotent=True
+    )
+    for admin_id in admin_ids:
+        await handlers.set_admin_commands(application.bot, admin_id)
+
+
+def run(settings: Settings) -> None:
+    """Run the bot until Ctrl-C or SIGTERM: webhook when TELEGRAM_WEBHOOK_URL is set, else long polling."""
+    application = build_application(settings)
+    if settings.telegram_webhook_url:
+        if not settings.telegram_webhook_secret:
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET must be set in webhook mode")
+        url_path = settings.telegram_webhook_url.rstrip("/").rsplit("/", 1)[-1]
+        logger.info("telegram: webhook mode on %s:%d", settings.telegram_webhook_listen, settings.telegram_webhook_port)
+        application.run_webhook(
+            listen=settings.telegram_webhook_listen,
+            port=settings.telegram_webhook_port,
+            url_path=url_path,
+            webhook_url=settings.telegram_webhook_url,
+            secret_token=settings.telegram_webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        logger.info("telegram: long polling")
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
