@@ -18,7 +18,16 @@ from fupin.buyers import clean_unit_name
 from fupin.models import Listing
 from fupin.orders import LOGISTICS_RULE, OrderError, Quote, change_order, orders_for, quote
 from fupin.parsing import parse_phone, parse_quantity, parse_supply_method
-from fupin.values import OrderStatus, Quantity, SupplyMethod, format_yuan, supply_method_labels
+from fupin.values import (
+    OrderStatus,
+    Price,
+    Quantity,
+    SupplyMethod,
+    amount_fen,
+    format_yuan,
+    quantity_problem,
+    supply_method_labels,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +101,9 @@ class ValidateOrderForm(FormValidationAction):
             if quantity is None or quantity.value <= 0:
                 dispatcher.utter_message(text=f"数量没看明白，请说比如“30{unit}”。")
                 return {"quantity": None}
+            if problem := quantity_problem(quantity.value):
+                dispatcher.utter_message(text=f"{problem}，请重新说一下要订多少{unit}。")
+                return {"quantity": None}
             if listing is not None:
                 if quantity.unit != listing.unit:
                     dispatcher.utter_message(
@@ -103,6 +115,9 @@ class ValidateOrderForm(FormValidationAction):
                     dispatcher.utter_message(
                         text=f"{listing.place_label}的{listing.product.name}只剩{left}，请少订一些。"
                     )
+                    return {"quantity": None}
+                if amount_fen(quantity, Price(listing.price_fen, listing.unit)) < 1:
+                    dispatcher.utter_message(text=f"数量太少了，金额不到1分钱。请重新说一下要订多少{unit}。")
                     return {"quantity": None}
             return {"quantity": str(quantity)}
 

@@ -45,6 +45,7 @@ class ActionReportSale(FupinAction):
                     amount_fen=price.get("fen") if price and price.get("unit") is None else None,
                     unit_price_fen=price.get("fen") if price and price.get("unit") else None,
                     sold_on=today() - timedelta(days=days),
+                    names=services().search.names,
                 )
         except SaleError as exc:
             dispatcher.utter_message(text=str(exc))

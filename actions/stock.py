@@ -59,7 +59,9 @@ class ActionStockUpdate(FupinAction):
         try:
             with services().sessions() as session:
                 identity = who(session, tracker)
-                found = stock.candidates(session, identity, product, entity_value(tracker, "location"))
+                found = stock.candidates(
+                    session, identity, product, entity_value(tracker, "location"), names=services().search.names
+                )
                 if len(found) == 1:
                     change = stock.plan(session, found[0].listing_id, kind, quantity, price)
         except stock.StockError as exc:

@@ -47,8 +47,11 @@ _CURRENCY = "(?:元|块)(?:钱)?"
 _PER_UNIT = rf"\s?(?:/|每|一)\s?{UNIT}"
 # A jiao digit (三块五) only where a unit, 角/毛 or the end of the number follows: in 3元一斤 the 一 is "per".
 _JIAO_PART = rf"(?:{_JIAO}(?=角|毛|{_PER_UNIT}|(?!\s?{UNIT})(?![{_DIGITS}元块]))(?:角|毛)?(?:钱)?)?"
+# A number after a minus sign or a range mark (-5斤, 负5斤, 2-5斤, 3~4元) cannot be read exactly: no mention.
+_NOT_AFTER = r"\-−~负"
+_NOT_SCIENTIFIC = r"(?<![0-9.][eE])"  # 1e12斤 is not 12斤
 _PRICE_SPANS = re.compile(
-    rf"(?<![{_DIGITS}.])(?:"
+    rf"{_NOT_SCIENTIFIC}(?<![{_NOT_AFTER}{_DIGITS}.])(?:"
     + "|".join(
         (
             # 每斤60元, 一斤三块五
@@ -65,8 +68,8 @@ _PRICE_SPANS = re.compile(
 )
 _PHONE_SPANS = re.compile(r"(?<![\d+])(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)|(?<!\d)0\d{2,3}[\s-]?\d{7,8}(?!\d)")
 _QUANTITY_SPANS = re.compile(
-    rf"(?<![第哪这那每几钱价块元.{_DIGITS}]){NUMBER}(?:来|多|余)?{UNIT}半?(?!季度|月|人|星期|小时|问题|订单|单|钟)"
-    rf"|(?<![{_DIGITS}])半{UNIT}"
+    rf"{_NOT_SCIENTIFIC}(?<![第哪这那每几钱价块元.{_NOT_AFTER}{_DIGITS}]){NUMBER}(?:来|多|余)?{UNIT}半?(?!季度|月|人|星期|小时|问题|订单|单|钟)"
+    rf"|(?<![{_NOT_AFTER}{_DIGITS}])半{UNIT}"
 )
 _ORDER_NO_SPANS = re.compile(r"(?<![0-9A-Za-z])XF\d{6}[0-9A-F]{6}(?![0-9A-Za-z])", re.IGNORECASE)
 _METHOD_SPANS = re.compile("|".join(sorted((re.escape(w) for w in SUPPLY_METHOD_WORDS), key=len, reverse=True)))

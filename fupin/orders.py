@@ -12,9 +12,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from fupin.buyers import find_or_register_buyer, purchase_remark
+from fupin.buyers import clean_unit_name, find_or_register_buyer, purchase_remark
 from fupin.models import Buyer, Household, Listing, Order, SaleRecord, User, utcnow
 from fupin.order_pushes import push_new_order, push_status_change
+from fupin.parsing import parse_phone
 from fupin.settings import TIMEZONE
 from fupin.users import Identity, split_sender
 from fupin.values import (
@@ -25,6 +26,7 @@ from fupin.values import (
     SupplyMethod,
     amount_fen,
     format_yuan,
+    quantity_problem,
     supply_method_labels,
 )
 
@@ -76,8 +78,8 @@ def quote(session: Session, listing_id: int, quantity: Quantity, supply_method: 
     """Check an order against its listing (unit, stock, supply method) and price it; raises OrderError."""
     listing = _listing(session, listing_id)
     product = listing.product.name
-    if quantity.value <= 0:
-        raise OrderError("数量要大于0。", "quantity")
+    if problem := quantity_problem(quantity.value):
+        raise OrderError(f"{problem}。", "quantity")
     if quantity.unit != listing.unit:
         raise OrderError(
             f"{product}按“{listing.unit}”卖，请用{listing.unit}说数量（比如 30{listing.unit}）。", "quantity"
@@ -89,6 +91,8 @@ def quote(session: Session, listing_id: int, quantity: Quantity, supply_method: 
         offered = "、".join(supply_method_labels(listing.supply_methods))
         raise OrderError(f"这家只支持：{offered}。", "supply_method")
     price = Price(listing.price_fen, listing.unit)
+    if amount_fen(quantity, price) < 1:
+        raise OrderError("数量太少了，金额不到1分钱。", "quantity")
     contact = listing.contact
     return Quote(
         listing_id=listing.id,
@@ -135,6 +139,11 @@ def place_order(
     last 100 斤, whatever the database.
     """
     offer = quote(session, listing_id, quantity, supply_method)
+    # The dialogue checks these as they are asked; a button payload can carry any value, so check again here.
+    if parse_phone(phone) != phone:
+        raise OrderError("电话号码不对，请输入11位手机号或带区号的座机号。", "phone")
+    if not 2 <= len(clean_unit_name(buyer_name)) <= 60:
+        raise OrderError("请告诉我采购单位的全称，比如“县人民医院食堂”。", "org")
     buyer, _created = find_or_register_buyer(session, buyer_name, phone=phone)
     reserved = session.execute(
         update(Listing)

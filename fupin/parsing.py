@@ -33,11 +33,15 @@ def normalize_text(text: str) -> str:
     return re.sub(r"\s+", " ", cleaned).strip()
 
 
+# Longer numerals are no quantity or price anyone means, and would lose digits in Decimal's 28-digit arithmetic.
+MAX_DIGITS = 18
+
+
 def parse_number(text: str) -> Decimal | None:
     """An Arabic or Chinese numeral as a Decimal (两百五十 → 250, 三点五 → 3.5); None if it is not one."""
     text = text.strip()
     if re.fullmatch(r"\d+(?:\.\d+)?|\.\d+", text):
-        return Decimal(text)
+        return _exact(Decimal(text))
     if not re.fullmatch(_CN_NUMBER, text):
         return None
     try:
@@ -45,9 +49,13 @@ def parse_number(text: str) -> Decimal | None:
     except (ValueError, KeyError, IndexError):
         return None
     try:
-        return Decimal(str(value))
+        return _exact(Decimal(str(value)))
     except InvalidOperation:
         return None
+
+
+def _exact(value: Decimal) -> Decimal | None:
+    return None if value.adjusted() >= MAX_DIGITS or len(value.as_tuple().digits) > MAX_DIGITS else value
 
 
 _QUANTITY_RE = re.compile(

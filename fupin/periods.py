@@ -62,9 +62,17 @@ def quarter_of(day: date) -> Period:
     return Period(day.year, (day.month - 1) // 3 + 1)
 
 
+# Years a period may name: the programme's, with room either side (0000年 or 9999Q4 are no dates to sum over).
+YEARS = range(2000, 2101)
+
+
 def parse_period(text: str, on: date | None = None) -> Period | None:
     """A period from 2019Q3, 2019年第三季度, 这个季度, 上季度, 今年, 去年; None when none is named."""
-    on = on or today()
+    period = _parse_period(text, on or today())
+    return period if period is not None and period.year in YEARS else None
+
+
+def _parse_period(text: str, on: date) -> Period | None:
     text = text.strip()
     match = re.fullmatch(r"(\d{4})\s*[Qq]([1-4])", text)
     if match:

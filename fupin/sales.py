@@ -14,15 +14,17 @@ from sqlalchemy.orm import Session
 from fupin.buyers import find_or_register_buyer, purchase_remark
 from fupin.models import Buyer, Listing, SaleRecord, Township, Village
 from fupin.periods import Period
-from fupin.search import ProductVocabulary
+from fupin.search import CatalogNames, ProductVocabulary
 from fupin.users import Identity
 from fupin.values import (
     ANNUAL_TARGET_FEN,
     DEEP_POVERTY_TARGET_FEN,
+    MAX_AMOUNT_FEN,
     BuyerCategory,
     Channel,
     Quantity,
     format_yuan,
+    quantity_problem,
 )
 
 logger = logging.getLogger(__name__)
@@ -61,15 +63,21 @@ def draft_sale(
     amount_fen: int | None,
     unit_price_fen: int | None,
     sold_on: date,
+    names: CatalogNames | None = None,
 ) -> SaleDraft:
-    """Check a reported sale and work out its amount; raises SaleError with what is missing."""
+    """Check a reported sale and work out its amount; raises SaleError with what is missing.
+
+    `names`: the process's cached vocabulary (read afresh from the database without it).
+    """
     if not (identity.is_contact or identity.is_admin):
         raise SaleError("只有登记过的供货联系人才能登记销售。")
     missing = [name for name, value in (("采购单位", buyer_name), ("产品", product), ("数量", quantity)) if not value]
     if missing:
         raise SaleError("还缺：" + "、".join(missing) + "。请按“今天卖给县医院食堂50斤土豆，一共150元”这样说。")
     assert product and quantity and buyer_name
-    matches = ProductVocabulary.load(session).match(product)
+    matches = names.get(session)[0].match(product) if names is not None else []
+    if not matches:
+        matches = ProductVocabulary.load(session).match(product)  # no cache, or a product added since it was read
     name = matches[0].product if matches else product
     listing = _own_listing(session, identity, [m.product_id for m in matches])
     if amount_fen is None and unit_price_fen is not None:
@@ -80,6 +88,10 @@ def draft_sale(
         raise SaleError("请说一下金额，比如“一共150元”。")
     if amount_fen <= 0 or quantity.value <= 0:
         raise SaleError("数量和金额都要大于0。")
+    if problem := quantity_problem(quantity.value):
+        raise SaleError(f"{problem}。")
+    if amount_fen > MAX_AMOUNT_FEN:
+        raise SaleError("金额太大了，请核对一下。")
     return SaleDraft(buyer_name, name, quantity, amount_fen, sold_on, listing.id if listing else None)
 
 

@@ -89,6 +89,7 @@ class Settings:
             rate_limit_per_minute=int(env.get("RATE_LIMIT_PER_MINUTE") or defaults.rate_limit_per_minute),
             push_interval_seconds=float(env.get("PUSH_INTERVAL_SECONDS") or defaults.push_interval_seconds),
             model_dir=Path(env["MODEL_DIR"]) if env.get("MODEL_DIR") else defaults.model_dir,
+            log_dir=Path(env["LOG_DIR"]) if env.get("LOG_DIR") else defaults.log_dir,
             log_level=env.get("LOG_LEVEL") or defaults.log_level,
             reminders_enabled=env.get("REMINDERS_ENABLED", "1").strip().lower() not in ("0", "false", "no", "off"),
             reminder_time=_clock(env["REMINDER_TIME"]) if env.get("REMINDER_TIME") else defaults.reminder_time,

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from fupin.models import Listing, Product, utcnow
 from fupin.parsing import parse_quantity
 from fupin.places import Gazetteer
-from fupin.search import ProductVocabulary
+from fupin.search import CatalogNames, ProductVocabulary
 from fupin.users import Identity
-from fupin.values import Price, Quantity, format_yuan
+from fupin.values import MAX_PRICE_FEN, MAX_QUANTITY, Price, Quantity, format_yuan, quantity_problem
 
 logger = logging.getLogger(__name__)
 
@@ -92,11 +92,19 @@ def _label(listing: Listing) -> str:
     return f"{place}{who} {listing.product.name}（剩{left}，{format_yuan(listing.price_fen)}元/{listing.unit}）"
 
 
-def candidates(session: Session, identity: Identity, product: str, place: str | None = None) -> list[Candidate]:
-    """The listings of a product that this person may update (optionally at a place); raises StockError."""
+def candidates(
+    session: Session, identity: Identity, product: str, place: str | None = None, names: CatalogNames | None = None
+) -> list[Candidate]:
+    """The listings of a product that this person may update (optionally at a place); raises StockError.
+
+    `names`: the process's cached vocabulary and gazetteer (read afresh from the database without it).
+    """
     if not (identity.is_admin or identity.is_contact):
         raise StockError("只有登记过的供货联系人（或县里的管理员）才能修改库存和价格。如需登记，请联系县农业农村委。")
-    matches = ProductVocabulary.load(session).match(product)
+    vocabulary, gazetteer = names.get(session) if names is not None else (ProductVocabulary.load(session), None)
+    matches = vocabulary.match(product)
+    if not matches and names is not None:
+        matches = ProductVocabulary.load(session).match(product)  # a product added since the names were read
     if not matches:
         raise StockError(f"目录里还没有“{product}”。新产品请通过附件1表格报送。")
     query = (
@@ -106,7 +114,7 @@ def candidates(session: Session, identity: Identity, product: str, place: str | 
         .order_by(Listing.id)
     )
     if place:
-        found = Gazetteer.load(session).find(place)
+        found = (gazetteer or Gazetteer.load(session)).find(place)
         townships = {p.township.id for p in found if p.village is None}
         villages = {p.village.id for p in found if p.village is not None}
         listings = [li for li in session.scalars(query) if li.township_id in townships or li.village_id in villages]
@@ -151,13 +159,17 @@ def plan(
             raise StockError(f"{listing.product.name}按“{listing.unit}”计，请用{listing.unit}说数量。")
         if quantity.value < 0 or (kind is StockKind.ADD and quantity.value == 0):
             raise StockError("数量不对，请重新说一下。")
-        if quantity.value > Decimal(10) ** 9:
-            raise StockError("数量太大了，请核对一下。")
+        problem = quantity_problem(quantity.value, allow_zero=True)
+        total = listing.remaining_quantity + quantity.value if kind is StockKind.ADD else quantity.value
+        if problem or total > MAX_QUANTITY:
+            raise StockError(f"{problem or '数量太大了，请核对一下'}。")
     if price is not None:
         if price.unit != listing.unit:
             raise StockError(f"{listing.product.name}按“{listing.unit}”计价，请说每{listing.unit}多少钱。")
         if price.fen <= 0:
             raise StockError("价格要大于0。")
+        if price.fen > MAX_PRICE_FEN:
+            raise StockError("价格太高了，请核对一下。")
     return StockChange(listing_id, kind, quantity, price)
 
 

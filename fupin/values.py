@@ -71,6 +71,27 @@ class Price:
         return f"{format_yuan(self.fen)}元/{self.unit}"
 
 
+# What a record may hold: quantities are stored in thousandths (models.DecimalQuantity), prices in fen in a
+# 32-bit column. Anything beyond is a typo or nonsense ("10^12斤", "0.0001斤", "一亿元一斤"), never a value to keep.
+MAX_QUANTITY = Decimal(10) ** 9
+QUANTITY_STEP = Decimal("0.001")
+MAX_PRICE_FEN = 100_000_000  # 100万元 per unit
+MAX_AMOUNT_FEN = 10**12  # 100亿元 in one sale: the programme's whole target is 6000万元 a year
+
+
+def quantity_problem(value: Decimal, *, allow_zero: bool = False) -> str | None:
+    """Why a quantity cannot be recorded, in Chinese (not positive, over 10亿, finer than 0.001); None if fine."""
+    if not value.is_finite():
+        return "数量不对"
+    if value < 0 or (value == 0 and not allow_zero):
+        return "数量不能是负数" if allow_zero else "数量要大于0"
+    if value > MAX_QUANTITY:
+        return "数量太大了，请核对一下"
+    if value != value.quantize(QUANTITY_STEP):
+        return "数量最多精确到0.001"
+    return None
+
+
 def format_decimal(value: Decimal) -> str:
     """Render a decimal without trailing zeros or exponent (250, 2.5)."""
     text = format(value.normalize(), "f")

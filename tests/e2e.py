@@ -48,10 +48,17 @@ class Said:
 class Bot:
     """A running assistant and the database behind it."""
 
-    def __init__(self, assistant: Assistant, sessions: sessionmaker[Session], loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        assistant: Assistant,
+        sessions: sessionmaker[Session],
+        loop: asyncio.AbstractEventLoop,
+        action_server: ActionServer,
+    ) -> None:
         self.assistant = assistant
         self.sessions = sessions
         self._loop = loop
+        self.action_server = action_server
 
     def say(self, sender: str, text: str) -> Said:
         """Send one message (or button payload) and return the answer."""
@@ -86,7 +93,7 @@ def running_bot(workdir: Path) -> Iterator[Bot]:
     server.start()
     loop = asyncio.new_event_loop()
     try:
-        yield Bot(Assistant.load(model, server.url), sessions, loop)
+        yield Bot(Assistant.load(model, server.url), sessions, loop, server)
     finally:
         server.stop()
         loop.close()

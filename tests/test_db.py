@@ -33,7 +33,18 @@ def test_migrations_create_every_table_and_are_idempotent(db: Database) -> None:
     assert (again.townships, again.villages, again.aliases) == (0, 0, 0)
     upgrade(db.engine)
     with db.engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0001"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0002"
+
+
+def test_models_and_migrations_agree(db: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from fupin.models import Base
+
+    with db.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert differences == []
 
 
 def test_reference_places_are_the_countys_real_ones(db: Database) -> None:

@@ -18,7 +18,7 @@ from telegram.ext import (
 )
 
 from bot.scheduler import start_reminders
-from bot.telegram import handlers, texts
+from bot.telegram import handlers, reports, texts
 from bot.telegram.pushes import PushSender
 from bot.telegram.retry import call_with_retry
 from bot.telegram.runtime import BotData, Runtime
@@ -96,13 +96,17 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
         "register": handlers.cmd_register,
         "invite": handlers.cmd_invite,
         "export": handlers.cmd_export,
+        "report": reports.cmd_report,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=private))
+    # Report buttons (rpt:…) before the generic handler, which would pass them to the dialogue.
+    application.add_handler(CallbackQueryHandler(reports.on_report_button, pattern=reports.CALLBACK_PATTERN))
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     application.add_handler(MessageHandler(private & filters.CONTACT, handlers.on_contact))
     application.add_handler(MessageHandler(private & filters.Document.ALL, handlers.on_document))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.on_text))
+    application.add_handler(MessageHandler(private & filters.COMMAND, handlers.on_unknown_command))
     application.add_handler(
         MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.on_other_message)
     )

@@ -9,6 +9,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, BotCommandScopeChat, Message, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
@@ -100,6 +101,12 @@ async def on_text(update: Update, context: Context) -> None:
         await converse(update, context, text)
 
 
+async def on_unknown_command(update: Update, context: Context) -> None:
+    """A command the bot does not have (a typo, an old menu entry): say so instead of staying silent."""
+    assert update.effective_chat is not None
+    await say(context.bot, update.effective_chat.id, texts.UNKNOWN_COMMAND)
+
+
 async def on_other_message(update: Update, context: Context) -> None:
     """Stickers, photos, voice: say what the bot understands."""
     assert update.effective_chat is not None
@@ -111,7 +118,7 @@ async def on_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
     await call_with_retry(query.answer, what="answer callback", idempotent=True)
-    await _retire_keyboard(query.message if isinstance(query.message, Message) else None, query.data or "")
+    await retire_keyboard(query.message if isinstance(query.message, Message) else None, query.data or "")
     data = query.data or ""
     action = parse_order_action(data)
     if action is not None:
@@ -121,8 +128,8 @@ async def on_button(update: Update, context: Context) -> None:
         await converse(update, context, data)
 
 
-async def _retire_keyboard(message: Message | None, data: str) -> None:
-    # Show which button was pressed and remove the keyboard, so the same choice cannot be sent twice.
+async def retire_keyboard(message: Message | None, data: str) -> None:
+    """Show which button was pressed and remove the keyboard, so the same choice cannot be sent twice."""
     if message is None or message.reply_markup is None:
         return
     title = next((b.text for row in message.reply_markup.inline_keyboard for b in row if b.callback_data == data), "")
@@ -202,6 +209,8 @@ async def _register(update: Update, context: Context, code: str) -> None:
     await say(context.bot, update.effective_chat.id, texts.REGISTERED.format(scope=scope))
     if role is Role.ADMIN:
         await set_admin_commands(context.bot, update.effective_chat.id)
+    elif role in (Role.CONTACT, Role.LEAD):
+        await set_contact_commands(context.bot, update.effective_chat.id)
 
 
 async def require_admin(update: Update, context: Context) -> Identity | None:
@@ -284,7 +293,7 @@ async def cmd_export(update: Update, context: Context) -> None:
 
 
 async def on_document(update: Update, context: Context) -> None:
-    """A spreadsheet sent by an admin or a supply contact: import it as 附件1 and report row by row."""
+    """A spreadsheet sent by an admin or a supply contact: import it as 附件2 or 附件1, report row by row."""
     message = update.effective_message
     assert message is not None and message.document is not None
     runtime = runtime_of(context)
@@ -305,6 +314,11 @@ async def on_document(update: Update, context: Context) -> None:
         path = Path(folder) / name
         telegram_file = await call_with_retry(document.get_file, what="get file", idempotent=True)
         await call_with_retry(lambda: telegram_file.download_to_drive(path), what="download", idempotent=True)
+        # A township's quarterly 附件2 goes to the report import; any other spreadsheet is a 附件1.
+        from bot.telegram import reports  # imported here: reports imports this module
+
+        if await reports.import_sales_document(update, context, identity, path):
+            return
         scope = None if identity.is_admin else identity
         report = await asyncio.to_thread(import_catalog_files, runtime.sessions, [path], False, scope)
     lines = report.lines()
@@ -341,22 +355,30 @@ async def on_error(update: object, context: Context) -> None:
         user = update.effective_user
         where = f"update {update.update_id} from user {user.id if user else '?'}"
     logger.error("error while handling %s", where or "a non-update", exc_info=context.error)
+    # A database or network outage is "busy, try again"; anything else an apology.
+    answer = texts.BUSY if isinstance(context.error, (SQLAlchemyError, ConnectionError)) else texts.SORRY
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            await context.bot.send_message(update.effective_chat.id, texts.SORRY)
+            await context.bot.send_message(update.effective_chat.id, answer)
         except TelegramError as exc:
             logger.warning("could not apologise to chat %s: %s", update.effective_chat.id, exc)
 
 
 async def set_admin_commands(bot: Bot, chat_id: int) -> None:
     """Show the admin commands in an admin's menu (in a private chat only)."""
-    commands = list(texts.PUBLIC_COMMANDS) + list(texts.ADMIN_COMMANDS)
+    await _set_chat_commands(bot, chat_id, [*texts.PUBLIC_COMMANDS, *texts.ADMIN_COMMANDS], "admin commands")
+
+
+async def set_contact_commands(bot: Bot, chat_id: int) -> None:
+    """Show the contacts' commands (/report) in a township's, village's or lead unit's contact's menu."""
+    await _set_chat_commands(bot, chat_id, [*texts.PUBLIC_COMMANDS, *texts.CONTACT_COMMANDS], "contact commands")
+
+
+async def _set_chat_commands(bot: Bot, chat_id: int, commands: list[tuple[str, str]], what: str) -> None:
     try:
         await call_with_retry(
-            lambda: bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id)),
-            what="admin commands",
-            idempotent=True,
+            lambda: bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id)), what=what, idempotent=True
         )
     except (BadRequest, Forbidden, NotSent) as exc:
-        # An admin who never opened a chat with the bot: their menu is set when they register.
-        logger.info("admin commands for chat %s not set: %s", chat_id, exc)
+        # Someone who never opened a chat with the bot: their menu is set when they register.
+        logger.info("%s for chat %s not set: %s", what, chat_id, exc)

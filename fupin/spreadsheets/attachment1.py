@@ -10,7 +10,7 @@ from fupin.parsing import ParseError, normalize_text, parse_price, parse_quantit
 from fupin.places import Gazetteer, Place, TownshipEntry
 from fupin.spreadsheets.forms import FormColumn, FormSpec, FormTable
 from fupin.spreadsheets.grid import RowIssue
-from fupin.values import JIN, Price, Quantity
+from fupin.values import JIN, MAX_PRICE_FEN, Price, Quantity, quantity_problem
 
 NOTES = (
     "备注： 1.各乡镇（街道）要确定一名产品供货联系人进行收发登记、分拣包装、储存管理等，"
@@ -87,6 +87,13 @@ class RowReader:
     def read(self, row: int, record: dict[str, str]) -> ListingDraft | list[RowIssue]:
         """One row as a draft, or every problem found in it."""
         issues: list[RowIssue] = []
+        # A formula Excel never computed (grid reads it as its text, as a CSV shows one) has no value to
+        # keep: refused here rather than taken as a name or remark (and later written back as a formula).
+        for key, value in record.items():
+            if key != "seq" and value.startswith("="):
+                issues.append(self._issue(row, key, f"单元格是公式“{value}”，没有计算结果，请填写数值或文字"))
+        if issues:
+            return issues
         place = self._place(row, record, issues)
         product, variety = parse_product(record.get("product", ""))
         if not product:
@@ -149,12 +156,16 @@ class RowReader:
             issues.append(self._issue(row, "quantity", f"无法识别的计划销量“{quantity_cell}”（应填如 30斤）"))
         elif quantity.value <= 0:
             issues.append(self._issue(row, "quantity", f"计划销量必须大于0（填的是“{quantity_cell}”）"))
+        elif problem := quantity_problem(quantity.value):
+            issues.append(self._issue(row, "quantity", f"计划销量{problem}（填的是“{quantity_cell}”）"))
         if not price_cell:
             issues.append(self._issue(row, "price", "缺少销售价格"))
         elif price is None:
             issues.append(self._issue(row, "price", f"无法识别的价格“{price_cell}”（应填如 3元/斤）"))
         elif price.fen <= 0:
             issues.append(self._issue(row, "price", f"销售价格必须大于0（填的是“{price_cell}”）"))
+        elif price.fen > MAX_PRICE_FEN:
+            issues.append(self._issue(row, "price", f"销售价格太高了，请核对（填的是“{price_cell}”）"))
         elif quantity is not None and price.unit != quantity.unit:
             issues.append(self._issue(row, "price", f"价格单位“元/{price.unit}”与计划销量单位“{quantity.unit}”不一致"))
         return quantity, price
@@ -166,7 +177,7 @@ class RowReader:
         if not cell or planned is None:
             return None
         remaining = parse_quantity(cell, planned.unit)
-        if remaining is None or remaining.unit != planned.unit or remaining.value < 0:
+        if remaining is None or remaining.unit != planned.unit or quantity_problem(remaining.value, allow_zero=True):
             issues.append(self._issue(row, "remaining", f"无法识别的剩余数量“{cell}”"))
             return None
         if remaining.value > planned.value:

@@ -198,6 +198,8 @@ def write_form_sheet(sheet: Worksheet, spec: FormSpec, form: FormSheet) -> None:
         row += 1
         for index, (column, value) in enumerate(zip(spec.columns, values, strict=True), start=1):
             cell = sheet.cell(row=row, column=index, value=value)
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"  # a name or remark typed as "=…" stays text, never a live formula
             cell.border = _BORDER
             if column.number_format and value not in (None, ""):
                 cell.number_format = column.number_format

@@ -7,15 +7,17 @@ import io
 import logging
 import re
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import unescape
 
 import openpyxl
 import pandas as pd
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.cell_range import CellRange
 
@@ -25,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
+# Cells right of this column are never read: no form is that wide, and one stray cell in column XFD
+# would otherwise widen every row to 16,384 cells (a 5 KB file taking gigabytes).
+MAX_COLUMNS = 200
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 
 
@@ -92,8 +97,6 @@ def read_sheets(path: Path) -> list[tuple[str, pd.DataFrame]]:
     sheets = [("", _read_csv(path))] if suffix == ".csv" else _read_xlsx(path)
     frames = []
     for title, rows in sheets:
-        if len(rows) > MAX_ROWS:
-            raise SpreadsheetError(f"{name}：行数过多（{len(rows)}行），每个文件最多{MAX_ROWS}行")
         width = max((len(r) for r in rows), default=0)
         frame = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
         frame.index = range(1, len(rows) + 1)
@@ -114,43 +117,78 @@ def _read_csv(path: Path) -> list[list[str]]:
     if "\x00" in text:
         raise SpreadsheetError(f"{path.name}：文件内容不是表格文本，可能已损坏")
     try:
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+        return _take_rows(path.name, csv.reader(io.StringIO(text)))
     except csv.Error as exc:
         raise SpreadsheetError(f"{path.name}：CSV 格式错误（{exc}）") from exc
 
 
+def _take_rows(name: str, rows: Iterable[Sequence[Any]]) -> list[list[str]]:
+    # Rows as text cells, streamed so that a file over the row limit stops being read at the limit
+    # (a 5 KB workbook can declare a million rows). Blank rows past the limit are no data and are dropped.
+    taken: list[list[str]] = []
+    for number, row in enumerate(rows, start=1):
+        cells = [cell_text(v) for v in row[:MAX_COLUMNS]]
+        if number > MAX_ROWS:
+            if any(cells):
+                raise SpreadsheetError(f"{name}：行数过多（超过{MAX_ROWS}行），每个文件最多{MAX_ROWS}行")
+            continue
+        taken.append(cells)
+    return taken
+
+
 def _read_xlsx(path: Path) -> list[tuple[str, list[list[str]]]]:
+    # Malformed XML inside the zip raises ElementTree's ParseError (lxml's XMLSyntaxError when lxml is
+    # installed); both are SyntaxErrors.
     try:
         # Read-only streaming is several times faster on big files; data_only takes the values
         # Excel computed, never a formula's source text.
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError) as exc:
         raise SpreadsheetError(f"{path.name}：无法打开，文件已损坏或不是 Excel(.xlsx) 文件") from exc
     try:
         with zipfile.ZipFile(path) as archive:
             sheets = []
             for sheet in workbook.worksheets:
+                if sheet.sheet_state != "visible":
+                    continue  # hidden sheets hold helper lists or old versions, not what the township sent
                 sheet.reset_dimensions()  # some tools write a wrong <dimension>; read every row
-                rows = [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-                _fill_merged(rows, _merged_ranges(archive, sheet))
+                rows = _take_rows(path.name, sheet.iter_rows(values_only=True))
+                xml = _sheet_xml(archive, sheet)
+                _fill_uncomputed_formulas(rows, xml)
+                _fill_merged(rows, [CellRange(ref) for ref in _MERGE_REF.findall(xml)])
                 sheets.append((sheet.title, rows))
             return sheets
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, EOFError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, EOFError, SyntaxError) as exc:
         raise SpreadsheetError(f"{path.name}：文件内容已损坏，无法读取") from exc
     finally:
         workbook.close()
 
 
-def _merged_ranges(archive: zipfile.ZipFile, sheet: Any) -> list[CellRange]:
-    # Read-only sheets do not expose merged cells, so read <mergeCell ref="B5:B6"/> from the sheet's XML.
+def _sheet_xml(archive: zipfile.ZipFile, sheet: Any) -> str:
+    # Read-only sheets expose neither merged cells nor formulas, so both are read from the sheet's XML.
     sheet_path = getattr(sheet, "_worksheet_path", None)
     if not sheet_path:
-        return []
-    xml = archive.read(sheet_path.lstrip("/")).decode("utf-8", errors="replace")
-    return [CellRange(ref) for ref in _MERGE_REF.findall(xml)]
+        return ""
+    return archive.read(sheet_path.lstrip("/")).decode("utf-8", errors="replace")
 
 
 _MERGE_REF = re.compile(r"<(?:\w+:)?mergeCell\s+ref=\"([A-Z]+[0-9]+:[A-Z]+[0-9]+)\"")
+# A formula cell with no cached value (<v/>, <v></v> or none): written by a program, never opened in Excel.
+_UNCOMPUTED_FORMULA = re.compile(
+    r"<(?:\w+:)?c\s[^>]*?\br=\"([A-Z]{1,3})([0-9]+)\"[^>]*(?<!/)>\s*"
+    r"<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)\s*"
+    r"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+
+
+def _fill_uncomputed_formulas(rows: list[list[str]], xml: str) -> None:
+    # data_only reads such a cell as empty, which would make a formula look like a blank (and a formula
+    # in 剩余数量 silently mean "all of it"): show it as its text instead, as a CSV would, for the form
+    # reader to refuse with its row and column.
+    for match in _UNCOMPUTED_FORMULA.finditer(xml):
+        row, column = int(match[2]) - 1, column_index_from_string(match[1]) - 1
+        if row < len(rows) and column < min(len(rows[row]), MAX_COLUMNS) and not rows[row][column]:
+            rows[row][column] = "=" + (unescape(match[3] or "", {"&quot;": '"', "&apos;": "'"}) or "…")
 
 
 def _fill_merged(rows: list[list[str]], ranges: list[CellRange]) -> None:

@@ -1,0 +1,132 @@
+"""Faults on the Telegram side and in the dialogue: 429, 5xx, timeouts, and the action server dying.
+
+Real python-telegram-bot objects over HTTP against the fake Bot API server; the fake injects the faults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+from telegram import Bot as TelegramBot
+from telegram.error import Forbidden
+from telegram.request import HTTPXRequest
+
+from bot.telegram.retry import NotSent, call_with_retry
+from fupin.models import Order
+from tests.e2e import Bot
+from tests.fake_telegram import FakeTelegram, Sent
+from tests.telegram_harness import RunningBot, with_bot
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeTelegram]:
+    """The fake Bot API server."""
+    with FakeTelegram() as server:
+        yield server
+
+
+def _client(fake: FakeTelegram, read_timeout: float = 5.0) -> TelegramBot:
+    request = HTTPXRequest(read_timeout=read_timeout, connect_timeout=2.0)
+    return TelegramBot(fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url, request=request)
+
+
+def _send(fake: FakeTelegram, chat_id: int, text: str, read_timeout: float = 5.0) -> None:
+    async def go() -> None:
+        async with _client(fake, read_timeout) as client:
+            await call_with_retry(lambda: client.send_message(chat_id, text), what="test", base_delay=0.05)
+
+    asyncio.run(go())
+
+
+def _delivered(fake: FakeTelegram, chat_id: int, text: str) -> int:
+    return sum(1 for m in fake.sent_to(chat_id) if m.text == text)
+
+
+def test_429_is_waited_out_as_telegram_asks_and_sent_once(fake: FakeTelegram) -> None:
+    fake.fail_next("sendMessage", 429, retry_after=1)
+    started = time.monotonic()
+    _send(fake, 50001, "限流后再发")
+    assert time.monotonic() - started >= 1.0  # honoured retry_after
+    assert _delivered(fake, 50001, "限流后再发") == 1
+    assert [c.status for c in fake.calls("sendMessage") if c.params.get("chat_id") == 50001] == [429, 200]
+
+
+def test_server_errors_are_retried_with_back_off_then_given_up(fake: FakeTelegram) -> None:
+    fake.fail_next("sendMessage", 500, times=2)
+    _send(fake, 50002, "服务器错误后重试")
+    assert _delivered(fake, 50002, "服务器错误后重试") == 1
+    fake.fail_next("sendMessage", 502, times=4)  # as many as the attempts
+    with pytest.raises(NotSent):
+        _send(fake, 50002, "一直失败")
+    assert _delivered(fake, 50002, "一直失败") == 0
+    assert len([c for c in fake.calls("sendMessage") if c.params.get("text") == "一直失败"]) == 4  # bounded
+
+
+def test_a_timed_out_message_is_not_sent_twice(fake: FakeTelegram) -> None:
+    # Telegram got the message but its answer came too late: sending again would show it twice.
+    fake.fail_next("sendMessage", 200, delay=2.0)
+    with pytest.raises(NotSent) as caught:
+        _send(fake, 50003, "超时的消息", read_timeout=0.5)
+    assert caught.value.maybe_delivered
+    time.sleep(2.0)
+    assert _delivered(fake, 50003, "超时的消息") == 1
+    assert len([c for c in fake.calls("sendMessage") if c.params.get("text") == "超时的消息"]) == 1
+
+
+def test_forbidden_is_not_retried(fake: FakeTelegram) -> None:
+    fake.block(50004)
+    with pytest.raises(Forbidden):
+        _send(fake, 50004, "被屏蔽")
+    assert len([c for c in fake.calls("sendMessage") if c.params.get("chat_id") == 50004]) == 1
+
+
+@pytest.fixture(scope="module")
+def telegram(bot: Bot, fake: FakeTelegram) -> Iterator[RunningBot]:
+    """The bot running by long polling against the fake server."""
+    with with_bot(bot, fake) as running:
+        yield running
+
+
+def _replies(fake: FakeTelegram, user: int) -> list[Sent]:
+    return [m for m in fake.sent_to(user) if m.method != "editMessageText"]
+
+
+def _say(fake: FakeTelegram, user: int, text: str) -> Sent:
+    before = len(_replies(fake, user))
+    fake.send_text(user, text)
+    fake.wait_for(lambda f: len(_replies(f, user)) > before, timeout=60)
+    return _replies(fake, user)[before]
+
+
+def test_the_bot_answers_through_429_and_5xx_without_duplicates(telegram: RunningBot, fake: FakeTelegram) -> None:
+    fake.fail_next("sendMessage", 429, retry_after=1)
+    assert "土豆" in (_say(fake, 51001, "哪里有土豆").text or "")
+    fake.fail_next("sendMessage", 500)
+    assert "蜂蜜" in (_say(fake, 51001, "哪里有蜂蜜").text or "")
+    fake.wait_idle(51001, quiet=1.0)
+    texts = [m.text for m in _replies(fake, 51001)]
+    assert len(texts) == len(set(texts)) == 2
+
+
+def test_action_server_dying_mid_order_gets_system_busy_then_the_conversation_continues(
+    telegram: RunningBot, fake: FakeTelegram, bot: Bot
+) -> None:
+    user = 51002
+    assert "要订多少" in (_say(fake, user, "我要买龙角镇的土豆").text or "")
+    with bot.sessions() as session:
+        orders_before = session.scalar(select(func.count()).select_from(Order))
+    bot.action_server.stop()
+    try:
+        busy = _say(fake, user, "30斤")
+        assert "系统繁忙" in (busy.text or "")
+    finally:
+        bot.action_server.start()
+    # Back up: the form goes on from where it was.
+    assert "采购单位" in (_say(fake, user, "30斤").text or "")
+    with bot.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Order)) == orders_before  # nothing half-written
+    assert "已取消" in (_say(fake, user, "取消").text or "")
