@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fupin.db import make_engine, make_session_factory
 from fupin.setup import init_database
 from tests.e2e import Bot, running_bot
+from tests.fake_telegram import FakeTelegram
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"]
@@ -88,3 +89,10 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
 def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     """The whole assistant, once per test session (loading the model takes tens of seconds)."""
     yield from running_bot(Path(tmp_path_factory.mktemp("assistant")))
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeTelegram]:
+    """A fake Telegram Bot API server over real HTTP, one per test module."""
+    with FakeTelegram() as server:
+        yield server

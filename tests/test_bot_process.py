@@ -1,4 +1,4 @@
-"""`python -m bot run` with a token: a real process that polls the fake Bot API, stops cleanly, and survives a crash.
+"""`python -m bot run` with a token: a real process that polls the fake Bot API, survives a crash, stops cleanly.
 
 Each test starts the whole bot (database, action server, model) in its own process: slow, but
 it is what a county server runs.
@@ -8,83 +8,31 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select, text
 
 from fupin.db import make_engine, make_session_factory
 from fupin.models import Order
 from tests.bot_process import BotProcess, alive, child_pids
-from tests.fake_telegram import FakeTelegram, Sent
+from tests.fake_telegram import FakeTelegram
+from tests.telegram_chat import messages, press_one, say_one
 
 BUYER = 41001
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    """A fake Bot API server of its own."""
-    with FakeTelegram() as server:
-        yield server
-
-
-def _replies(fake: FakeTelegram, user: int) -> list[Sent]:
-    return [m for m in fake.sent_to(user) if m.method != "editMessageText"]
-
-
-def _say(fake: FakeTelegram, user: int, text: str, timeout: float = 60.0) -> Sent:
-    before = len(_replies(fake, user))
-    fake.send_text(user, text)
-    fake.wait_for(lambda f: len(_replies(f, user)) > before, timeout=timeout)
-    return _replies(fake, user)[before]
-
-
-def _press(fake: FakeTelegram, user: int, message: Sent, title_part: str) -> Sent:
-    data = next(
-        b["callback_data"]
-        for row in (message.reply_markup or {})["inline_keyboard"]
-        for b in row
-        if title_part in b["text"]
-    )
-    before = len(_replies(fake, user))
-    fake.press(user, message.message_id, data)
-    fake.wait_for(lambda f: len(_replies(f, user)) > before, timeout=60)
-    return _replies(fake, user)[before]
-
-
-def test_run_starts_the_telegram_bot_and_stops_cleanly_on_sigterm(fake: FakeTelegram, tmp_path: Path) -> None:
-    bot = BotProcess(fake, tmp_path, f"sqlite:///{tmp_path / 'bot.db'}", LOG_LEVEL="DEBUG")
-    bot.start()
-    try:
-        assert "消费扶贫助手" in (_say(fake, BUYER, "/start").text or "")
-        assert "土豆" in (_say(fake, BUYER, "哪里有土豆").text or "")
-        assert bot.process is not None
-        children = child_pids(bot.process.pid)
-        assert children, "the action server runs as a child process"
-    finally:
-        code = bot.terminate()
-    assert code == 0, bot.output()[-3000:]
-    time.sleep(0.5)
-    assert not any(alive(pid) for pid in children), "the action server was left running"
-    output = bot.output()
-    assert "getUpdates" in output or "telegram" in output  # the logs were written
-    assert fake.token not in output  # not even at DEBUG
-    assert fake.token.split(":")[1] not in output
-
-
-def test_a_crash_between_confirmation_and_reply_keeps_the_order_once_and_the_conversation(
+def test_run_survives_a_crash_between_confirmation_and_reply_and_stops_cleanly_on_sigterm(
     fake: FakeTelegram, tmp_path: Path
 ) -> None:
     url = f"sqlite:///{tmp_path / 'bot.db'}"
     bot = BotProcess(fake, tmp_path, url)
     bot.start()
     try:
-        _say(fake, BUYER, "我要买龙角镇的土豆")
-        _say(fake, BUYER, "30斤")
-        _say(fake, BUYER, "县人民医院食堂")
-        methods = _say(fake, BUYER, "17723635558")
-        summary = _press(fake, BUYER, methods, "送货上门")
+        say_one(fake, BUYER, "我要买龙角镇的土豆")
+        say_one(fake, BUYER, "30斤")
+        say_one(fake, BUYER, "县人民医院食堂")
+        methods = say_one(fake, BUYER, "17723635558")
+        summary = press_one(fake, BUYER, methods, "送货上门")
         assert "确认下单" in str(summary.reply_markup)
         # The reply to the confirmation hangs at Telegram; the bot is killed before it is answered.
         fake.fail_next("sendMessage", 200, delay=30)
@@ -96,7 +44,7 @@ def test_a_crash_between_confirmation_and_reply_keeps_the_order_once_and_the_con
         )
         fake.press(BUYER, summary.message_id, data)
         # The fake records the reply, then holds its answer back: the bot is still waiting when killed.
-        fake.wait_for(lambda f: any("下单成功" in (m.text or "") for m in _replies(f, BUYER)), timeout=60)
+        fake.wait_for(lambda f: any("下单成功" in (m.text or "") for m in messages(f, BUYER)), timeout=60)
     finally:
         bot.kill()
 
@@ -114,10 +62,11 @@ def test_a_crash_between_confirmation_and_reply_keeps_the_order_once_and_the_con
         ).scalar()
     assert remembered
 
-    restarted = BotProcess(fake, tmp_path, url)
+    restarted = BotProcess(fake, tmp_path, url, LOG_LEVEL="DEBUG")
     restarted.start(ready=2)
     try:
-        listed = _say(fake, BUYER, "我的订单")
+        assert "消费扶贫助手" in (say_one(fake, BUYER, "/start").text or "")
+        listed = say_one(fake, BUYER, "我的订单")
         with sessions() as session:
             numbers = list(session.scalars(select(Order.order_no)))
         assert len(numbers) == orders
@@ -125,10 +74,19 @@ def test_a_crash_between_confirmation_and_reply_keeps_the_order_once_and_the_con
             assert numbers[0] in (listed.text or "")  # the buyer sees the order the crash did not lose
         # The conversation state survived in the SQL tracker store: the order form is not open any more,
         # so "确认" does not place a second order.
-        _say(fake, BUYER, "确认")
+        say_one(fake, BUYER, "确认")
         with sessions() as session:
             assert session.scalar(select(func.count()).select_from(Order)) == orders
-        assert re.search("土豆", _say(fake, BUYER, "哪里有土豆").text or "")
+        assert re.search("土豆", say_one(fake, BUYER, "哪里有土豆").text or "")
+        assert restarted.process is not None
+        children = child_pids(restarted.process.pid)
+        assert children, "the action server runs as a child process"
     finally:
-        restarted.kill()
+        code = restarted.terminate()  # SIGTERM, as systemd or Ctrl-C
         engine.dispose()
+    assert code == 0, restarted.output()[-3000:]
+    time.sleep(0.5)
+    assert not any(alive(pid) for pid in children), "the action server was left running"
+    output = restarted.output()
+    assert "telegram bot ready" in output  # the logs were written
+    assert fake.token not in output and fake.token.split(":")[1] not in output  # not even at DEBUG

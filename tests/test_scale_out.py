@@ -26,8 +26,9 @@ from fupin.registration import issue_code
 from fupin.values import Role
 from tests.bot_process import BotProcess
 from tests.conftest import TEST_DATABASE_URL
-from tests.fake_telegram import FakeTelegram, Sent
+from tests.fake_telegram import FakeTelegram
 from tests.netproxy import RoundRobin, TcpProxy, free_port
+from tests.telegram_chat import messages, press_one, say_one
 
 CONTACT = 61001
 BUYER = 62001
@@ -108,35 +109,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             admin.dispose()
 
 
-def _replies(fake: FakeTelegram, user: int) -> list[Sent]:
-    return [m for m in fake.sent_to(user) if m.method != "editMessageText"]
-
-
-def _say(fake: FakeTelegram, user: int, text_: str) -> Sent:
-    before = len(_replies(fake, user))
-    fake.send_text(user, text_)
-    fake.wait_for(lambda f: len(_replies(f, user)) > before, timeout=60)
-    return _replies(fake, user)[before]
-
-
-def _press(fake: FakeTelegram, user: int, message: Sent, title_part: str) -> Sent:
-    data = next(
-        b["callback_data"]
-        for row in (message.reply_markup or {})["inline_keyboard"]
-        for b in row
-        if title_part in b["text"]
-    )
-    before = len(_replies(fake, user))
-    fake.press(user, message.message_id, data)
-    fake.wait_for(lambda f: len(_replies(f, user)) > before, timeout=60)
-    return _replies(fake, user)[before]
-
-
 def test_two_workers_share_conversations_pushes_and_one_scheduler(cluster: Cluster) -> None:
     fake, sessions = cluster.fake, cluster.sessions
     with sessions() as session, session.begin():
         code = issue_code(session, Role.CONTACT, township="龙角镇").code
-    assert "登记成功" in (_say(fake, CONTACT, f"/register {code}").text or "")
+    assert "登记成功" in (say_one(fake, CONTACT, f"/register {code}").text or "")
     # 龙角镇's catalogue has not been updated for 40 days: today's 09:00 catalogue reminder is due for its contact.
     with sessions() as session, session.begin():
         township_id = session.scalar(select(Township.id).where(Township.name == "龙角镇"))
@@ -145,12 +122,12 @@ def test_two_workers_share_conversations_pushes_and_one_scheduler(cluster: Clust
         )
 
     # One buyer's order, turn by turn, alternating between the two workers.
-    _say(fake, BUYER, "我要买龙角镇的土豆")
-    _say(fake, BUYER, "30斤")
-    _say(fake, BUYER, "县人民医院食堂")
-    methods = _say(fake, BUYER, "17723635558")
-    summary = _press(fake, BUYER, methods, "送货上门")
-    done = _press(fake, BUYER, summary, "确认下单")
+    say_one(fake, BUYER, "我要买龙角镇的土豆")
+    say_one(fake, BUYER, "30斤")
+    say_one(fake, BUYER, "县人民医院食堂")
+    methods = say_one(fake, BUYER, "17723635558")
+    summary = press_one(fake, BUYER, methods, "送货上门")
+    done = press_one(fake, BUYER, summary, "确认下单")
     assert "下单成功" in (done.text or ""), done.text
     order_no = re.search(r"XF\d{6}[0-9A-F]{6}", done.text or "")
     assert order_no
@@ -158,10 +135,10 @@ def test_two_workers_share_conversations_pushes_and_one_scheduler(cluster: Clust
     assert len(served) == 2, "both workers took part in the conversation"
 
     # Both workers send pushes from the one outbox, and reminders run in the lease holder only.
-    fake.wait_for(lambda f: any(order_no[0] in (m.text or "") for m in _replies(f, CONTACT)), timeout=30)
-    fake.wait_for(lambda f: any("目录更新提醒" in (m.text or "") for m in _replies(f, CONTACT)), timeout=60)
+    fake.wait_for(lambda f: any(order_no[0] in (m.text or "") for m in messages(f, CONTACT)), timeout=30)
+    fake.wait_for(lambda f: any("目录更新提醒" in (m.text or "") for m in messages(f, CONTACT)), timeout=60)
     time.sleep(6)  # several more scheduler ticks and push rounds in both workers
-    contact_texts = [m.text or "" for m in _replies(fake, CONTACT)]
+    contact_texts = [m.text or "" for m in messages(fake, CONTACT)]
     assert sum(order_no[0] in t for t in contact_texts) == 1, contact_texts
     assert sum("目录更新提醒" in t for t in contact_texts) == 1, contact_texts
     with sessions() as session:
@@ -175,16 +152,16 @@ def test_two_workers_share_conversations_pushes_and_one_scheduler(cluster: Clust
 def test_database_outage_gets_clear_replies_and_recovers_without_restart(cluster: Cluster) -> None:
     fake = cluster.fake
     user = 62002
-    assert "土豆" in (_say(fake, user, "哪里有土豆").text or "")
+    assert "土豆" in (say_one(fake, user, "哪里有土豆").text or "")
     cluster.proxy.cut()
     try:
         for _ in range(2):  # both workers, whichever the balancer picks
-            answer = _say(fake, user, "哪里有蜂蜜").text or ""
+            answer = say_one(fake, user, "哪里有蜂蜜").text or ""
             assert "系统繁忙" in answer, answer
     finally:
         cluster.proxy.restore()
     # Back: within a couple of messages (stale pooled connections are dropped), answers are normal again.
-    answers = [_say(fake, user, "哪里有土豆").text or "" for _ in range(4)]
+    answers = [say_one(fake, user, "哪里有土豆").text or "" for _ in range(4)]
     assert "土豆" in answers[-1] and "土豆" in answers[-2], answers
     assert all(worker.process is not None and worker.process.poll() is None for worker in cluster.workers)
 

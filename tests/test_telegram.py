@@ -15,20 +15,14 @@ from sqlalchemy import select
 
 from fupin.models import Listing, Notification, Order, Product, Township, User
 from tests.e2e import Bot
-from tests.fake_telegram import FakeTelegram, Sent
+from tests.fake_telegram import FakeTelegram
 from tests.helpers import GOOD_ROW, write_xlsx
+from tests.telegram_chat import messages, press, say, titles, wait_messages, wait_text
 from tests.telegram_harness import ADMIN_ID, RunningBot, with_bot
 
 CONTACT = 1001  # becomes 龙角镇's contact by registering with a code
 BUYER = 2001
 STRANGER = 3001
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeTelegram]:
-    """The fake Bot API server."""
-    with FakeTelegram() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -38,42 +32,11 @@ def telegram(bot: Bot, fake: FakeTelegram) -> Iterator[RunningBot]:
         yield running
 
 
-def _messages(fake: FakeTelegram, user: int) -> list[Sent]:
-    """What the bot sent to a user (new messages and files, not edits of earlier ones)."""
-    return [m for m in fake.sent_to(user) if m.method != "editMessageText"]
-
-
-def _wait(fake: FakeTelegram, user: int, count: int) -> list[Sent]:
-    fake.wait_for(lambda f: len(_messages(f, user)) >= count, timeout=60)
-    return _messages(fake, user)
-
-
-def _say(fake: FakeTelegram, user: int, text: str, expect: int = 1) -> list[Sent]:
-    before = len(_messages(fake, user))
-    fake.send_text(user, text)
-    return _wait(fake, user, before + expect)[before:]
-
-
-def _press(fake: FakeTelegram, user: int, message: Sent, title_part: str, expect: int = 1) -> list[Sent]:
-    assert message.reply_markup is not None, f"no buttons on {message.text!r}"
-    data = next(
-        b["callback_data"] for row in message.reply_markup["inline_keyboard"] for b in row if title_part in b["text"]
-    )
-    before = len(_messages(fake, user))
-    fake.press(user, message.message_id, data)
-    return _wait(fake, user, before + expect)[before:]
-
-
-def _titles(message: Sent) -> list[str]:
-    markup = message.reply_markup or {}
-    return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
-
-
 def _register_contact(fake: FakeTelegram, user: int, township: str) -> None:
-    (invite,) = _say(fake, ADMIN_ID, f"/invite contact {township}")
+    (invite,) = say(fake, ADMIN_ID, f"/invite contact {township}")
     code = re.search(r"邀请码：([0-9A-Z]{10})", invite.text or "")
     assert code, invite.text
-    (done,) = _say(fake, user, f"/register {code[1]}")
+    (done,) = say(fake, user, f"/register {code[1]}")
     assert "登记成功" in (done.text or "") and f"{township}供货联系人" in (done.text or "")
 
 
@@ -85,13 +48,13 @@ def _listing(bot: Bot, product: str, township: str) -> Listing:
 
 
 def test_start_menu_and_help(telegram: RunningBot, fake: FakeTelegram) -> None:
-    (greeting,) = _say(fake, 5001, "/start")
+    (greeting,) = say(fake, 5001, "/start")
     assert "消费扶贫助手" in (greeting.text or "") and "哪里有土豆" in (greeting.text or "")
     public = fake.calls("setMyCommands")[0].params["commands"]
     assert {c["command"] for c in public} == {"start", "help", "orders", "cancel", "register"}
     admin_menus = [c for c in fake.calls("setMyCommands") if c.params.get("scope", {}).get("chat_id") == ADMIN_ID]
     assert admin_menus and "invite" in {c["command"] for c in admin_menus[0].params["commands"]}
-    (helped,) = _say(fake, 5001, "/help")
+    (helped,) = say(fake, 5001, "/help")
     assert "哪里有土豆" in (helped.text or "")
 
 
@@ -101,36 +64,36 @@ def test_buyer_orders_with_buttons_and_contact_confirms_by_push(
     _register_contact(fake, CONTACT, "龙角镇")
     potato = _listing(bot, "土豆", "龙角镇")
     stock = potato.remaining_quantity
-    (found,) = _say(fake, BUYER, "哪里有洋芋")
+    (found,) = say(fake, BUYER, "哪里有洋芋")
     number = re.search(r"(\d+)\. 龙角镇张家村", found.text or "")
-    assert number and f"订购{number[1]}" in _titles(found)
-    (asked,) = _press(fake, BUYER, found, f"订购{number[1]}")
+    assert number and f"订购{number[1]}" in titles(found)
+    (asked,) = press(fake, BUYER, found, f"订购{number[1]}")
     # The pressed keyboard is retired and the choice shown, so it cannot be pressed twice.
     edit = fake.calls("editMessageText")[-1]
     assert edit.params["message_id"] == found.message_id and f"👉 订购{number[1]}" in edit.params["text"]
     assert "reply_markup" not in edit.params or not edit.params["reply_markup"]
     assert "要订多少" in (asked.text or "")
-    assert "采购单位" in (_say(fake, BUYER, "30斤")[0].text or "")
-    (phone_question,) = _say(fake, BUYER, "县人民医院食堂")
+    assert "采购单位" in (say(fake, BUYER, "30斤")[0].text or "")
+    (phone_question,) = say(fake, BUYER, "县人民医院食堂")
     assert "电话" in (phone_question.text or "")
     assert phone_question.reply_markup and phone_question.reply_markup["keyboard"][0][0]["request_contact"]
-    before = len(_messages(fake, BUYER))
+    before = len(messages(fake, BUYER))
     fake.share_contact(BUYER, "+8617723635558")
-    (methods,) = _wait(fake, BUYER, before + 1)[before:]
-    assert set(_titles(methods)) == {"送货上门", "上门自提"}
-    (summary,) = _press(fake, BUYER, methods, "送货上门")
+    (methods,) = wait_messages(fake, BUYER, before + 1)[before:]
+    assert set(titles(methods)) == {"送货上门", "上门自提"}
+    (summary,) = press(fake, BUYER, methods, "送货上门")
     assert "30斤" in (summary.text or "") and "17723635558" in (summary.text or "")
-    (done,) = _press(fake, BUYER, summary, "确认下单")
+    (done,) = press(fake, BUYER, summary, "确认下单")
     assert "下单成功" in (done.text or "")
     order_no = re.search(r"XF\d{6}[0-9A-F]{6}", done.text or "")
     assert order_no
 
     # The contact gets the new order at once, with buttons, and confirms it.
-    push = _wait_text(fake, CONTACT, order_no[0])
-    assert "新订单" in (push.text or "") and _titles(push) == ["确认接单", "拒绝"]
-    (confirmed,) = _press(fake, CONTACT, push, "确认接单")
+    push = wait_text(fake, CONTACT, order_no[0])
+    assert "新订单" in (push.text or "") and titles(push) == ["确认接单", "拒绝"]
+    (confirmed,) = press(fake, CONTACT, push, "确认接单")
     assert "已确认" in (confirmed.text or "")
-    status = _wait_text(fake, BUYER, "已被供货方确认")
+    status = wait_text(fake, BUYER, "已被供货方确认")
     assert order_no[0] in (status.text or "")
     with bot.sessions() as session:
         order = session.scalars(select(Order).where(Order.order_no == order_no[0])).one()
@@ -138,22 +101,17 @@ def test_buyer_orders_with_buttons_and_contact_confirms_by_push(
     assert _listing(bot, "土豆", "龙角镇").remaining_quantity == stock - 30
 
 
-def _wait_text(fake: FakeTelegram, user: int, part: str) -> Sent:
-    fake.wait_for(lambda f: any(part in (m.text or "") for m in _messages(f, user)), timeout=30)
-    return next(m for m in _messages(fake, user) if part in (m.text or ""))
-
-
 def test_stock_update_by_registered_contact_and_refused_for_a_stranger(
     telegram: RunningBot, fake: FakeTelegram, bot: Bot
 ) -> None:
     if not _is_contact(bot, CONTACT):
         _register_contact(fake, CONTACT, "龙角镇")
-    (readback,) = _say(fake, CONTACT, "蜂蜜还剩80斤")
-    assert "80斤" in (readback.text or "") and "确认修改" in _titles(readback)
-    (applied,) = _press(fake, CONTACT, readback, "确认修改")
+    (readback,) = say(fake, CONTACT, "蜂蜜还剩80斤")
+    assert "80斤" in (readback.text or "") and "确认修改" in titles(readback)
+    (applied,) = press(fake, CONTACT, readback, "确认修改")
     assert "已" in (applied.text or "")
     assert _listing(bot, "蜂蜜", "龙角镇").remaining_quantity == Decimal(80)
-    (refused,) = _say(fake, STRANGER, "蜂蜜还剩10斤")
+    (refused,) = say(fake, STRANGER, "蜂蜜还剩10斤")
     assert "供货联系人" in (refused.text or "") or "没有权限" in (refused.text or "")
     assert _listing(bot, "蜂蜜", "龙角镇").remaining_quantity == Decimal(80)
 
@@ -165,16 +123,16 @@ def _is_contact(bot: Bot, user_id: int) -> bool:
 
 
 def test_registration_codes_are_single_use_and_checked(telegram: RunningBot, fake: FakeTelegram) -> None:
-    (usage,) = _say(fake, 6001, "/register")
+    (usage,) = say(fake, 6001, "/register")
     assert "邀请码" in (usage.text or "")
-    (wrong,) = _say(fake, 6001, "/register ABCDEFGHJK")
+    (wrong,) = say(fake, 6001, "/register ABCDEFGHJK")
     assert "不对" in (wrong.text or "")
-    (invite,) = _say(fake, ADMIN_ID, "/invite contact 泥溪镇")
+    (invite,) = say(fake, ADMIN_ID, "/invite contact 泥溪镇")
     code = re.search(r"邀请码：([0-9A-Z]{10})", invite.text or "")
     assert code
-    assert "泥溪镇供货联系人" in (_say(fake, 6001, f"/start {code[1]}")[0].text or "")  # deep link
-    assert "已经用过" in (_say(fake, 6002, f"/register {code[1]}")[0].text or "")
-    (refused,) = _say(fake, 6002, "/invite contact 龙角镇")
+    assert "泥溪镇供货联系人" in (say(fake, 6001, f"/start {code[1]}")[0].text or "")  # deep link
+    assert "已经用过" in (say(fake, 6002, f"/register {code[1]}")[0].text or "")
+    (refused,) = say(fake, 6002, "/invite contact 龙角镇")
     assert "只对县级管理员开放" in (refused.text or "")
 
 
@@ -186,9 +144,9 @@ def test_document_import_by_admin_and_scoped_for_a_contact(
         ("云阳县泥溪镇", "钱某某", "黑木耳", "abc", "60元/斤", "上门自提", "", "张xx 13800000000", ""),
     ]
     path = write_xlsx(tmp_path / "龙角镇附件1.xlsx", rows)
-    before = len(_messages(fake, ADMIN_ID))
+    before = len(messages(fake, ADMIN_ID))
     fake.send_document(ADMIN_ID, path)
-    received, report = _wait(fake, ADMIN_ID, before + 2)[before:]
+    received, report = wait_messages(fake, ADMIN_ID, before + 2)[before:]
     assert "正在导入" in (received.text or "")
     assert (
         "新增1条" in (report.text or "") and "第6行" in (report.text or "") and "E列“计划销量”" in (report.text or "")
@@ -198,36 +156,36 @@ def test_document_import_by_admin_and_scoped_for_a_contact(
     if not _is_contact(bot, CONTACT):
         _register_contact(fake, CONTACT, "龙角镇")
     other = write_xlsx(tmp_path / "别处.xlsx", [("云阳县泥溪镇", *GOOD_ROW[1:])])
-    before = len(_messages(fake, CONTACT))
+    before = len(messages(fake, CONTACT))
     fake.send_document(CONTACT, other)
-    report = _wait(fake, CONTACT, before + 2)[-1]
+    report = wait_messages(fake, CONTACT, before + 2)[-1]
     assert "不在您负责的范围内" in (report.text or "")
-    _say(fake, STRANGER, "hi")  # a stranger who has talked to the bot before
-    before = len(_messages(fake, STRANGER))
+    say(fake, STRANGER, "hi")  # a stranger who has talked to the bot before
+    before = len(messages(fake, STRANGER))
     fake.send_document(STRANGER, path)
-    assert "供货联系人和县级管理员" in (_wait(fake, STRANGER, before + 1)[-1].text or "")
+    assert "供货联系人和县级管理员" in (wait_messages(fake, STRANGER, before + 1)[-1].text or "")
 
 
 def test_admin_exports_the_catalogue_as_a_file(telegram: RunningBot, fake: FakeTelegram) -> None:
-    before = len(_messages(fake, ADMIN_ID))
+    before = len(messages(fake, ADMIN_ID))
     fake.send_text(ADMIN_ID, "/export")
-    document = _wait(fake, ADMIN_ID, before + 2)[-1]
+    document = wait_messages(fake, ADMIN_ID, before + 2)[-1]
     assert document.document_name and document.document_name.endswith(".xlsx")
     assert document.document_bytes and document.document_bytes[:2] == b"PK"  # an xlsx is a zip
-    assert "只对县级管理员开放" in (_say(fake, STRANGER, "/export")[0].text or "")
+    assert "只对县级管理员开放" in (say(fake, STRANGER, "/export")[0].text or "")
 
 
 def test_push_to_a_blocked_contact_is_recorded_undelivered(telegram: RunningBot, fake: FakeTelegram, bot: Bot) -> None:
     _register_contact(fake, 1101, "宝坪镇")
     fake.block(1101)
     cabbage = _listing(bot, "白菜", "宝坪镇")
-    answer = _say(fake, 2101, f'/order_product{{"listing_id": "{cabbage.id}"}}')
+    answer = say(fake, 2101, f'/order_product{{"listing_id": "{cabbage.id}"}}')
     assert "要订多少" in (answer[0].text or "")
-    _say(fake, 2101, "20斤")
-    _say(fake, 2101, "县中医院食堂")
-    methods = _say(fake, 2101, "17723630001")[0]
-    summary = _press(fake, 2101, methods, "送货上门")[0] if "送货上门" in _titles(methods) else methods
-    done = _press(fake, 2101, summary, "确认下单")[0]
+    say(fake, 2101, "20斤")
+    say(fake, 2101, "县中医院食堂")
+    methods = say(fake, 2101, "17723630001")[0]
+    summary = press(fake, 2101, methods, "送货上门")[0] if "送货上门" in titles(methods) else methods
+    done = press(fake, 2101, summary, "确认下单")[0]
     assert "下单成功" in (done.text or "")
 
     def undelivered(_fake: FakeTelegram) -> bool:
@@ -240,7 +198,7 @@ def test_push_to_a_blocked_contact_is_recorded_undelivered(telegram: RunningBot,
         row = session.scalars(select(Notification).join(User).where(User.external_id == "1101")).all()[-1]
         assert row.attempts == 1 and "blocked" in row.last_error
     # The bot goes on serving others.
-    assert "土豆" in (_say(fake, 2102, "哪里有土豆")[0].text or "")
+    assert "土豆" in (say(fake, 2102, "哪里有土豆")[0].text or "")
 
 
 def test_a_flood_from_one_user_is_limited_and_others_are_served(telegram: RunningBot, fake: FakeTelegram) -> None:
@@ -248,7 +206,7 @@ def test_a_flood_from_one_user_is_limited_and_others_are_served(telegram: Runnin
     for n in range(40):
         fake.send_text(7001, f"哪里有土豆{n}")
     fake.wait_idle(7001, quiet=2.0, timeout=120)
-    answers = [m.text or "" for m in _messages(fake, 7001)]
+    answers = [m.text or "" for m in messages(fake, 7001)]
     assert answers.count("您发送得太快了，请稍等片刻再发。") == 1
     assert len(answers) <= burst + 2
-    assert "土豆" in (_say(fake, 7002, "哪里有土豆")[0].text or "")
+    assert "土豆" in (say(fake, 7002, "哪里有土豆")[0].text or "")

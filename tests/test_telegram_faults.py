@@ -18,15 +18,9 @@ from telegram.request import HTTPXRequest
 from bot.telegram.retry import NotSent, call_with_retry
 from fupin.models import Order
 from tests.e2e import Bot
-from tests.fake_telegram import FakeTelegram, Sent
+from tests.fake_telegram import FakeTelegram
+from tests.telegram_chat import messages, say_one
 from tests.telegram_harness import RunningBot, with_bot
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeTelegram]:
-    """The fake Bot API server."""
-    with FakeTelegram() as server:
-        yield server
 
 
 def _client(fake: FakeTelegram, read_timeout: float = 5.0) -> TelegramBot:
@@ -91,24 +85,13 @@ def telegram(bot: Bot, fake: FakeTelegram) -> Iterator[RunningBot]:
         yield running
 
 
-def _replies(fake: FakeTelegram, user: int) -> list[Sent]:
-    return [m for m in fake.sent_to(user) if m.method != "editMessageText"]
-
-
-def _say(fake: FakeTelegram, user: int, text: str) -> Sent:
-    before = len(_replies(fake, user))
-    fake.send_text(user, text)
-    fake.wait_for(lambda f: len(_replies(f, user)) > before, timeout=60)
-    return _replies(fake, user)[before]
-
-
 def test_the_bot_answers_through_429_and_5xx_without_duplicates(telegram: RunningBot, fake: FakeTelegram) -> None:
     fake.fail_next("sendMessage", 429, retry_after=1)
-    assert "土豆" in (_say(fake, 51001, "哪里有土豆").text or "")
+    assert "土豆" in (say_one(fake, 51001, "哪里有土豆").text or "")
     fake.fail_next("sendMessage", 500)
-    assert "蜂蜜" in (_say(fake, 51001, "哪里有蜂蜜").text or "")
+    assert "蜂蜜" in (say_one(fake, 51001, "哪里有蜂蜜").text or "")
     fake.wait_idle(51001, quiet=1.0)
-    texts = [m.text for m in _replies(fake, 51001)]
+    texts = [m.text for m in messages(fake, 51001)]
     assert len(texts) == len(set(texts)) == 2
 
 
@@ -116,17 +99,17 @@ def test_action_server_dying_mid_order_gets_system_busy_then_the_conversation_co
     telegram: RunningBot, fake: FakeTelegram, bot: Bot
 ) -> None:
     user = 51002
-    assert "要订多少" in (_say(fake, user, "我要买龙角镇的土豆").text or "")
+    assert "要订多少" in (say_one(fake, user, "我要买龙角镇的土豆").text or "")
     with bot.sessions() as session:
         orders_before = session.scalar(select(func.count()).select_from(Order))
     bot.action_server.stop()
     try:
-        busy = _say(fake, user, "30斤")
+        busy = say_one(fake, user, "30斤")
         assert "系统繁忙" in (busy.text or "")
     finally:
         bot.action_server.start()
     # Back up: the form goes on from where it was.
-    assert "采购单位" in (_say(fake, user, "30斤").text or "")
+    assert "采购单位" in (say_one(fake, user, "30斤").text or "")
     with bot.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Order)) == orders_before  # nothing half-written
-    assert "已取消" in (_say(fake, user, "取消").text or "")
+    assert "已取消" in (say_one(fake, user, "取消").text or "")

@@ -26,6 +26,7 @@ from fupin.values import JIN, Quantity
 from tests.e2e import Bot
 from tests.fake_telegram import FakeTelegram, Sent
 from tests.helpers import GOOD_ROW, write_xlsx
+from tests.telegram_chat import button_data, press, press_data, say, send_file, titles
 from tests.telegram_harness import ADMIN_ID, RunningBot, with_bot
 
 # Telegram user ids of this module only: the database is shared by the whole test session.
@@ -41,13 +42,6 @@ HEADERS3 = [c.header for c in ATTACHMENT3.columns]
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeTelegram]:
-    """The fake Bot API server."""
-    with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def telegram(bot: Bot, fake: FakeTelegram) -> Iterator[RunningBot]:
     """The bot by long polling; the flood limit (tested elsewhere) is raised for the admin's many requests."""
     with with_bot(bot, fake, rate_limit_burst=1000, rate_limit_per_minute=6000) as running:
@@ -55,49 +49,6 @@ def telegram(bot: Bot, fake: FakeTelegram) -> Iterator[RunningBot]:
 
 
 # ------------------------------------------------------------------------------------------ helpers
-
-
-def _messages(fake: FakeTelegram, user: int) -> list[Sent]:
-    return [m for m in fake.sent_to(user) if m.method != "editMessageText"]
-
-
-def _wait(fake: FakeTelegram, user: int, count: int) -> list[Sent]:
-    fake.wait_for(lambda f: len(_messages(f, user)) >= count, timeout=60)
-    return _messages(fake, user)
-
-
-def _say(fake: FakeTelegram, user: int, text: str, expect: int = 1) -> list[Sent]:
-    before = len(_messages(fake, user))
-    fake.send_text(user, text)
-    return _wait(fake, user, before + expect)[before:]
-
-
-def _data(message: Sent, title: str) -> str:
-    assert message.reply_markup is not None, f"no buttons on {message.text!r}"
-    return next(
-        b["callback_data"] for row in message.reply_markup["inline_keyboard"] for b in row if b["text"] == title
-    )
-
-
-def _press_data(fake: FakeTelegram, user: int, message: Sent, data: str, expect: int = 1) -> list[Sent]:
-    before = len(_messages(fake, user))
-    fake.press(user, message.message_id, data)
-    return _wait(fake, user, before + expect)[before:]
-
-
-def _press(fake: FakeTelegram, user: int, message: Sent, title: str, expect: int = 1) -> list[Sent]:
-    return _press_data(fake, user, message, _data(message, title), expect)
-
-
-def _send_file(fake: FakeTelegram, user: int, path: Path, caption: str | None = None, expect: int = 2) -> list[Sent]:
-    before = len(_messages(fake, user))
-    fake.send_document(user, path, caption=caption)
-    return _wait(fake, user, before + expect)[before:]
-
-
-def _titles(message: Sent) -> list[str]:
-    markup = message.reply_markup or {}
-    return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
 
 
 def _user_id(bot: Bot, telegram_id: int) -> int | None:
@@ -109,10 +60,10 @@ def _register(fake: FakeTelegram, bot: Bot, user: int, invite: str, scope: str) 
     """Register a Telegram user with a code from the admin, unless an earlier test did."""
     if _user_id(bot, user) is not None:
         return
-    (invited,) = _say(fake, ADMIN_ID, f"/invite {invite}")
+    (invited,) = say(fake, ADMIN_ID, f"/invite {invite}")
     code = re.search(r"邀请码：([0-9A-Z]{10})", invited.text or "")
     assert code, invited.text
-    (done,) = _say(fake, user, f"/register {code[1]}")
+    (done,) = say(fake, user, f"/register {code[1]}")
     assert "登记成功" in (done.text or "") and scope in (done.text or ""), done.text
 
 
@@ -186,15 +137,15 @@ def test_contact_reviews_and_submits_the_townships_report(telegram: RunningBot, 
     with bot.sessions() as session:
         expected = township_report(session, PREVIOUS, _township_id(bot, "龙角镇"))
 
-    (review,) = _say(fake, CONTACT, "/report 上季度")
+    (review,) = say(fake, CONTACT, "/report 上季度")
     text = review.text or ""
     assert expected.summary_lines()[0] in text  # 龙角镇…：共N条，合计X元。
     assert "按产品：" in text and "· 土豆：" in text and "附件2尚未报送" in text
-    assert _titles(review) == ["确认报送", "下载附件2"]
-    assert _data(review, "确认报送") == f"rpt:submit:{PREVIOUS.code}"
-    assert _data(review, "下载附件2") == f"rpt:file:{PREVIOUS.code}"
+    assert titles(review) == ["确认报送", "下载附件2"]
+    assert button_data(review, "确认报送") == f"rpt:submit:{PREVIOUS.code}"
+    assert button_data(review, "下载附件2") == f"rpt:file:{PREVIOUS.code}"
 
-    (done,) = _press(fake, CONTACT, review, "确认报送")
+    (done,) = press(fake, CONTACT, review, "确认报送")
     amount = f"{Decimal(expected.total_fen) / 100:,.2f}元"
     assert f"✓ 已报送龙角镇{PREVIOUS.label}附件2：{len(expected.rows)}条，合计{amount}" in (done.text or "")
     edit = fake.calls("editMessageText")[-1]
@@ -207,7 +158,7 @@ def test_contact_reviews_and_submits_the_townships_report(telegram: RunningBot, 
         assert "龙角镇" in submitted(session, "sales", PREVIOUS)
 
     # A second press (the stale keyboard) says it was submitted before and updates the one submission.
-    (again,) = _press_data(fake, CONTACT, review, f"rpt:submit:{PREVIOUS.code}")
+    (again,) = press_data(fake, CONTACT, review, f"rpt:submit:{PREVIOUS.code}")
     assert "此前已于" in (again.text or "") and "通过对话报送" in (again.text or "")
     assert "已按现在的记录更新报送" in (again.text or "")
     with bot.sessions() as session:
@@ -219,15 +170,15 @@ def test_contact_reviews_and_submits_the_townships_report(telegram: RunningBot, 
             )
         )
         assert count == 1
-    (reviewed,) = _say(fake, CONTACT, f"/report {PREVIOUS.code}")
+    (reviewed,) = say(fake, CONTACT, f"/report {PREVIOUS.code}")
     assert "附件2已于" in (reviewed.text or "") and "通过对话报送" in (reviewed.text or "")
 
 
 def test_contact_downloads_the_attachment2(telegram: RunningBot, fake: FakeTelegram, bot: Bot) -> None:
     _register(fake, bot, CONTACT, "contact 龙角镇", "龙角镇供货联系人")
-    (review,) = _say(fake, CONTACT, "/report")
+    (review,) = say(fake, CONTACT, "/report")
     assert (review.text or "").startswith(f"龙角镇{CURRENT.label}")  # the current quarter by default
-    (document,) = _press(fake, CONTACT, review, "下载附件2")
+    (document,) = press(fake, CONTACT, review, "下载附件2")
     assert document.document_name == f"龙角镇{CURRENT.code}附件2.xlsx"
     assert f"龙角镇{CURRENT.label}" in (document.text or "")  # the caption
     sheet = _workbook(document).active
@@ -247,7 +198,7 @@ def test_contact_sends_a_filled_attachment2(telegram: RunningBot, fake: FakeTele
 
     # A bad row: its row and column are reported and nothing of the file is imported.
     bad = _attachment2(tmp_path / "错误.xlsx", [good[0], (*good[1][:5], "若干", *good[1][6:])])
-    received, answer = _send_file(fake, CONTACT, bad)
+    received, answer = send_file(fake, CONTACT, bad)
     assert "正在导入" in (received.text or "")
     text = answer.text or ""
     assert f"按本季度导入：{CURRENT.label}" in text
@@ -259,13 +210,13 @@ def test_contact_sends_a_filled_attachment2(telegram: RunningBot, fake: FakeTele
 
     # Another township's form is refused, for the quarter the caption names.
     other = _attachment2(tmp_path / "泥溪.xlsx", good, unit="泥溪镇")
-    answer = _send_file(fake, CONTACT, other, caption=f"附件2 {PREVIOUS.code}")[-1]
+    answer = send_file(fake, CONTACT, other, caption=f"附件2 {PREVIOUS.code}")[-1]
     assert f"按文件说明中的季度导入：{PREVIOUS.label}" in (answer.text or "")
     assert "填报单位是泥溪镇，不是龙角镇" in (answer.text or "")
 
     # The good file, without a caption: detected by its headers, imported for this quarter, submitted.
     path = _attachment2(tmp_path / "龙角镇附件2.xlsx", good)
-    answer = _send_file(fake, CONTACT, path)[-1]
+    answer = send_file(fake, CONTACT, path)[-1]
     text = answer.text or ""
     assert f"✓ 龙角镇附件2.xlsx：已导入龙角镇{CURRENT.label}贫困户产品销售情况（附件2），共2条，合计975.00元" in text
     assert f"龙角镇{CURRENT.label}附件2已报送" in text
@@ -280,7 +231,7 @@ def test_contact_sends_a_filled_attachment2(telegram: RunningBot, fake: FakeTele
 
     # A 附件1 still goes to the catalogue import (and its scope check).
     catalogue = write_xlsx(tmp_path / "目录.xlsx", [("云阳县泥溪镇", *GOOD_ROW[1:])])
-    answer = _send_file(fake, CONTACT, catalogue)[-1]
+    answer = send_file(fake, CONTACT, catalogue)[-1]
     assert "不在您负责的范围内" in (answer.text or "")
 
 
@@ -289,13 +240,13 @@ def test_admin_sends_a_townships_attachment2(
 ) -> None:
     row = ("县人民医院食堂", _sold_today(), "云阳县故陵镇红椿村", "魏某某", "脐橙", "100斤", "350元", "")
     # The township from the form's 填报单位.
-    answer = _send_file(fake, ADMIN_ID, _attachment2(tmp_path / "故陵.xlsx", [row], unit="故陵镇"))[-1]
+    answer = send_file(fake, ADMIN_ID, _attachment2(tmp_path / "故陵.xlsx", [row], unit="故陵镇"))[-1]
     assert "已导入故陵镇" in (answer.text or ""), answer.text
     assert ("report", "县人民医院食堂", "脐橙", 100, 35000, today()) in _records(bot, "故陵镇", CURRENT)
     with bot.sessions() as session:
         assert "故陵镇" in submitted(session, "sales", CURRENT)
     # Neither caption nor 填报单位 names it: the admin is asked which township.
-    answer = _send_file(fake, ADMIN_ID, _attachment2(tmp_path / "无单位.xlsx", [row], unit=""))[-1]
+    answer = send_file(fake, ADMIN_ID, _attachment2(tmp_path / "无单位.xlsx", [row], unit=""))[-1]
     assert "写明是哪个乡镇" in (answer.text or "")
 
 
@@ -308,15 +259,15 @@ def test_lead_unit_reviews_downloads_and_submits_attachment3(
     _register(fake, bot, LEAD, "lead 县教委", "县教委牵头单位联系人")
     with bot.sessions() as session:
         expected = lead_unit_report(session, CURRENT, "县教委")
-    (review,) = _say(fake, LEAD, "/report")
+    (review,) = say(fake, LEAD, "/report")
     assert expected.summary_lines()[0] in (review.text or "") and "附件3" in (review.text or "")
-    assert _titles(review) == ["确认报送", "下载附件3"]
-    (document,) = _press(fake, LEAD, review, "下载附件3")
+    assert titles(review) == ["确认报送", "下载附件3"]
+    (document,) = press(fake, LEAD, review, "下载附件3")
     assert document.document_name == f"县教委{CURRENT.code}附件3.xlsx"
     assert [c.value for c in _workbook(document).active[4]] == HEADERS3
     # The file carries the submit button the pressed keyboard lost.
-    assert _titles(document) == ["确认报送"]
-    (done,) = _press(fake, LEAD, document, "确认报送")
+    assert titles(document) == ["确认报送"]
+    (done,) = press(fake, LEAD, document, "确认报送")
     assert f"✓ 已报送县教委{CURRENT.label}附件3" in (done.text or "")
     row = _submission(bot, "purchases", CURRENT, "县教委")
     assert row is not None and (row.source, row.township_id) == ("chat", None)
@@ -327,21 +278,21 @@ def test_lead_unit_reviews_downloads_and_submits_attachment3(
 
 
 def test_admin_requests_forms_and_overview(telegram: RunningBot, fake: FakeTelegram) -> None:
-    (document,) = _say(fake, ADMIN_ID, f"/report sales {CURRENT.code} 龙角镇")
+    (document,) = say(fake, ADMIN_ID, f"/report sales {CURRENT.code} 龙角镇")
     assert document.document_name == f"龙角镇{CURRENT.code}附件2.xlsx"
     sheet = _workbook(document).active
     assert sheet["A2"].value == "乡镇（街道）贫困户产品销售情况表" and [c.value for c in sheet[4]] == HEADERS2
     assert f"龙角镇{CURRENT.label}" in (document.text or "")
 
-    (everyone,) = _say(fake, ADMIN_ID, f"/report sales {CURRENT.code}")
+    (everyone,) = say(fake, ADMIN_ID, f"/report sales {CURRENT.code}")
     assert everyone.document_name == f"云阳县各乡镇{CURRENT.code}附件2.xlsx"
     assert [c.value for c in _workbook(everyone).worksheets[0][4]] == HEADERS2
 
-    (purchases,) = _say(fake, ADMIN_ID, f"/report purchases {CURRENT.code} 县教委")
+    (purchases,) = say(fake, ADMIN_ID, f"/report purchases {CURRENT.code} 县教委")
     assert purchases.document_name == f"县教委{CURRENT.code}附件3.xlsx"
     assert [c.value for c in _workbook(purchases).active[4]] == HEADERS3
 
-    summary, *files = _say(fake, ADMIN_ID, f"/report overview {CURRENT.code}", expect=4)
+    summary, *files = say(fake, ADMIN_ID, f"/report overview {CURRENT.code}", expect=4)
     assert f"云阳县{CURRENT.label}消费扶贫总体情况" in (summary.text or "")
     names = [f.document_name or "" for f in files]
     assert names[0] == f"{CURRENT.code}消费扶贫总体情况.xlsx"
@@ -363,7 +314,7 @@ def test_admin_requests_forms_and_overview(telegram: RunningBot, fake: FakeTeleg
 def test_admin_bad_requests_are_answered_in_chinese(
     telegram: RunningBot, fake: FakeTelegram, command: str, answer: str
 ) -> None:
-    (reply,) = _say(fake, ADMIN_ID, command)
+    (reply,) = say(fake, ADMIN_ID, command)
     assert reply.method == "sendMessage" and answer in (reply.text or ""), reply.text
 
 
@@ -374,24 +325,24 @@ def test_village_contact_reports_for_the_township_and_a_bad_quarter_is_explained
     telegram: RunningBot, fake: FakeTelegram, bot: Bot
 ) -> None:
     _register(fake, bot, VILLAGE_CONTACT, "contact 龙角镇 新立村", "龙角镇新立村供货联系人")
-    (review,) = _say(fake, VILLAGE_CONTACT, "/report")
+    (review,) = say(fake, VILLAGE_CONTACT, "/report")
     assert (review.text or "").startswith(f"龙角镇{CURRENT.label}贫困户产品销售情况（附件2）")
-    (bad,) = _say(fake, VILLAGE_CONTACT, "/report 2026Q7")
+    (bad,) = say(fake, VILLAGE_CONTACT, "/report 2026Q7")
     assert "无法识别的季度“2026Q7”" in (bad.text or "") and "/report 上季度" in (bad.text or "")
 
 
 def test_a_stranger_is_refused(telegram: RunningBot, fake: FakeTelegram, bot: Bot, tmp_path: Path) -> None:
-    (refused,) = _say(fake, STRANGER, "/report")
+    (refused,) = say(fake, STRANGER, "/report")
     assert "季度报表只对" in (refused.text or "") and refused.reply_markup is None
     with bot.sessions() as session:
         before = session.scalar(select(func.count(ReportSubmission.id)))
     # A forged button press is checked too.
-    (pressed,) = _press_data(fake, STRANGER, refused, f"rpt:submit:{PREVIOUS.code}")
+    (pressed,) = press_data(fake, STRANGER, refused, f"rpt:submit:{PREVIOUS.code}")
     assert "季度报表只对" in (pressed.text or "")
-    (stale,) = _press_data(fake, STRANGER, refused, "rpt:submit:latest")
+    (stale,) = press_data(fake, STRANGER, refused, "rpt:submit:latest")
     assert "按钮已失效" in (stale.text or "")
     row = ("县人民医院食堂", _sold_today(), "云阳县龙角镇张家村", "王某某", "土豆", "10斤", "15元", "")
-    (answer,) = _send_file(fake, STRANGER, _attachment2(tmp_path / "x.xlsx", [row]), expect=1)
+    (answer,) = send_file(fake, STRANGER, _attachment2(tmp_path / "x.xlsx", [row]), expect=1)
     assert "供货联系人和县级管理员" in (answer.text or "")
     with bot.sessions() as session:
         assert session.scalar(select(func.count(ReportSubmission.id))) == before
