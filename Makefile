@@ -72,6 +72,7 @@ format: $(DEV_INSTALLED) ## Reformat with ruff
 bench: train ## Print the benchmarks: catalogue search and import, NLU parse latency
 	$(PY) bench/catalog_bench.py
 	$(PY) bench/nlu_bench.py
+	$(PY) bench/load_bench.py
 
 clean: ## Remove the venv, the local database and trained models
 	rm -rf $(VENV) var models results

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
 
+from fupin.db import make_engine
 from fupin.settings import PROJECT_ROOT, Settings
 
 logger = logging.getLogger(__name__)
@@ -136,7 +138,14 @@ def tracker_store_for(settings: Settings) -> Any:
     url = make_url(url_text)
     dialect = url.get_backend_name()
     if dialect == "sqlite":
-        return SQLTrackerStore(dialect="sqlite", db=url.database or "")
+        store = SQLTrackerStore(dialect="sqlite", db=url.database or "")
+        # SQLAlchemy 1.4 gives a SQLite file no connection pool, so Rasa's store would open a new connection
+        # (and re-read the schema) for every read and every write of a conversation: a third of its time.
+        # The project's engine keeps connections, with WAL and a busy timeout.
+        store.engine.dispose()
+        store.engine = make_engine(url_text)
+        store.sessionmaker = sessionmaker(bind=store.engine)
+        return store
     return SQLTrackerStore(
         dialect=url.drivername,
         host=url.host,

@@ -49,7 +49,7 @@ _PER_UNIT = rf"\s?(?:/|每|一)\s?{UNIT}"
 _JIAO_PART = rf"(?:{_JIAO}(?=角|毛|{_PER_UNIT}|(?!\s?{UNIT})(?![{_DIGITS}元块]))(?:角|毛)?(?:钱)?)?"
 # A number after a minus sign or a range mark (-5斤, 负5斤, 2-5斤, 3~4元) cannot be read exactly: no mention.
 _NOT_AFTER = r"\-−~负"
-_NOT_SCIENTIFIC = r"(?<![0-9.][eE])"  # 1e12斤 is not 12斤
+_NOT_SCIENTIFIC = r"(?<![0-9.][eE^*×xX/])"  # 1e12斤, 10^12斤, 2×5斤, 1/2斤 are not 12斤, 5斤, 2斤
 _PRICE_SPANS = re.compile(
     rf"{_NOT_SCIENTIFIC}(?<![{_NOT_AFTER}{_DIGITS}.])(?:"
     + "|".join(

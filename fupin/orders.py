@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -236,9 +236,11 @@ def orders_for(session: Session, identity: Identity, limit: int = 10) -> list[Or
     if identity.is_admin:
         pass
     elif identity.is_contact:
-        query = query.where(Listing.township_id == identity.township_id)
+        # Their places' orders, and the orders they placed themselves as a buyer somewhere else.
+        places = Listing.township_id == identity.township_id
         if identity.village_id is not None:
-            query = query.where(Listing.village_id == identity.village_id)
+            places = and_(places, Listing.village_id == identity.village_id)
+        query = query.where(or_(places, Order.user_id == identity.user_id) if identity.user_id else places)
     elif identity.user_id is not None:
         query = query.where(Order.user_id == identity.user_id)
     else:

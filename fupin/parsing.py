@@ -42,15 +42,14 @@ def parse_number(text: str) -> Decimal | None:
     text = text.strip()
     if re.fullmatch(r"\d+(?:\.\d+)?|\.\d+", text):
         return _exact(Decimal(text))
-    if not re.fullmatch(_CN_NUMBER, text):
+    # A Chinese numeral of 18 digits takes at most about 40 characters; a longer run is no number (and
+    # thousands of them would make an integer Python refuses to turn into text).
+    if len(text) > 2 * MAX_DIGITS + 4 or not re.fullmatch(_CN_NUMBER, text):
         return None
     try:
         value = cn2an.cn2an(text, "smart")
-    except (ValueError, KeyError, IndexError):
-        return None
-    try:
         return _exact(Decimal(str(value)))
-    except InvalidOperation:
+    except (ValueError, KeyError, IndexError, InvalidOperation):
         return None
 
 

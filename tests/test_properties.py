@@ -50,6 +50,7 @@ from fupin.values import (
     JIN,
     MAX_PRICE_FEN,
     SUPPLY_METHOD_LABELS,
+    WEIGHT_UNITS,
     Role,
     SupplyMethod,
     format_yuan,
@@ -219,6 +220,21 @@ def test_prices_and_amounts_are_none_or_whole_fen_and_round_trip(text: str, unit
 
 
 @FAST
+@given(number=st.integers(0, 10**40), unit=st.sampled_from(["斤", "公斤", "吨", "两", "只"]))
+@example(number=10**30 + 1, unit="公斤")
+def test_long_numerals_are_read_exactly_or_not_at_all(number: int, unit: str) -> None:
+    # Decimal arithmetic keeps 28 digits: a longer numeral must not come back rounded.
+    quantity = parse_quantity(f"{number}{unit}")
+    assert quantity is None or quantity.value == number * WEIGHT_UNITS.get(unit, 1)
+    amount = parse_amount(f"{number}元")
+    assert amount is None or amount == number * 100
+    price = parse_price(f"{number}元/{unit}")
+    fen_per = {"斤": 100, "公斤": 50, "两": 1000, "只": 100}  # a price per 吨 is rounded to the fen per 斤
+    if unit in fen_per:
+        assert price is None or price.fen == number * fen_per[unit]
+
+
+@FAST
 @given(text=st.one_of(BAD_TEXT, st.from_regex(r"\+?(86)?[ -]?1[3-9]\d[ -]?\d{4}[ -]?\d{4}", fullmatch=True)))
 @targeted("text")
 def test_phones_are_none_or_plausible_digits(text: str) -> None:
@@ -258,10 +274,15 @@ def test_normalised_text_has_no_control_characters_and_is_stable(text: str) -> N
     assert once == once.strip() and not any(unicodedata.category(ch)[0] == "C" for ch in once)
 
 
+NOT_BEFORE_A_NUMBER = r"(?:[-−~～负]|[0-9.][eE^*×xX/])$"
+
+
 @FAST
 @given(text=BAD_TEXT)
 @targeted("text")
 @example(text="土豆还剩-200斤，2-5斤，三块五一斤，177 2363 5558，送货上门")
+@example(text="10^12斤，1e12元/斤，1/2斤，2×5斤")
+@example(text=("两零" * 2152)[:LONG])  # a 10,000-character numeral: once an integer too long to print
 def test_mentions_are_exact_spans_with_sane_values(text: str) -> None:
     mentions = find_mentions(text)
     assert [m.start for m in mentions] == sorted(m.start for m in mentions)
@@ -272,11 +293,11 @@ def test_mentions_are_exact_spans_with_sane_values(text: str) -> None:
         if mention.entity == "quantity":
             quantity = parse_quantity(mention.value)
             assert quantity is not None and quantity.value > 0
-            # A minus sign or a range before the number is never read away (-5斤 is not 5斤).
-            assert not re.search(r"[-−~～负]\s*$", text[: mention.start])
+            # A minus sign, a range or an exponent before the number is never read away (-5斤, 10^12斤).
+            assert not re.search(NOT_BEFORE_A_NUMBER, text[: mention.start])
         elif mention.entity == "price":
             assert isinstance(mention.details["fen"], int) and mention.details["fen"] >= 0
-            assert not re.search(r"[-−~～负]\s*$", text[: mention.start])
+            assert not re.search(NOT_BEFORE_A_NUMBER, text[: mention.start])
         elif mention.entity == "phone":
             assert parse_phone(mention.value) == mention.value
         elif mention.entity == "supply_method":
@@ -337,7 +358,7 @@ def test_long_replies_split_under_telegrams_limit_without_losing_text(text: str)
 # --- the dialogue ---------------------------------------------------------------------------------------
 
 DIALOGUE = settings(
-    max_examples=30,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -397,6 +418,7 @@ def _has_text(replies: list[Any]) -> bool:
 @DIALOGUE
 @given(texts=st.lists(BAD_TEXT, min_size=1, max_size=2))
 @targeted("texts")
+@example(texts="买" + "九" * 5000 + "斤土豆")
 def test_a_strangers_nonsense_is_always_answered_and_writes_nothing(bot: Bot, texts: list[str] | str) -> None:
     texts = [texts] if isinstance(texts, str) else texts
     sender = _fresh("stranger")
@@ -471,6 +493,32 @@ def test_absurd_quantities_in_the_order_form_are_refused_and_never_recorded(bot:
     bot.say(buyer, "/cancel")
 
 
+@pytest.mark.parametrize(
+    ("forged", "refusal"),
+    [
+        ('/inform{"phone": "abc"}', "电话号码不对"),
+        ('/inform{"phone": "<b>1</b>"}', "电话号码不对"),
+        ('/inform{"org": "' + "x" * 300 + '"}', "采购单位的全称"),
+        ('/inform{"quantity": "0.0001斤"}', "精确到0.001"),
+        ('/inform{"quantity": "-5斤"}', "还没有说数量"),
+    ],
+)
+def test_a_forged_payload_cannot_smuggle_an_unchecked_value_into_an_order(bot: Bot, forged: str, refusal: str) -> None:
+    # Buttons carry "/inform{…}" payloads and a client can send any; the form checks what it asks,
+    # so what arrives after the read-back is checked again before anything is recorded.
+    potato, buyer = _potato_a(bot), _fresh("forged")
+    before = _records(bot)[0]
+    for answer in (f'/order_product{{"listing_id": "{potato.id}"}}', "30斤", "县人民医院食堂", "17723635558"):
+        bot.say(buyer, answer)
+    assert "请核对订单" in bot.say(buyer, "送货上门").text
+    said = bot.say(buyer, forged)
+    confirmed = bot.say(buyer, "/affirm")
+    assert refusal in said.text + confirmed.text, (said.text, confirmed.text)
+    assert "下单成功" not in confirmed.text
+    assert _records(bot)[0] == before
+    bot.say(buyer, "/cancel")
+
+
 STOCK_TEXTS = st.builds(
     lambda product, verb, number: f"{product}{verb}{number}",
     st.sampled_from(["土豆", "蜂蜜", "红薯", "🥔", ""]),
@@ -479,7 +527,7 @@ STOCK_TEXTS = st.builds(
 )
 
 
-@DIALOGUE
+@settings(DIALOGUE, max_examples=12)
 @given(text=st.one_of(STOCK_TEXTS, BAD_TEXT))
 @example(text="土豆还剩NaN斤")
 @example(text="土豆还剩0.0001斤")
@@ -506,13 +554,6 @@ def test_a_contacts_absurd_stock_message_never_stores_an_absurd_value(bot: Bot, 
 
 
 # --- Telegram -------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeTelegram]:
-    """The fake Bot API server."""
-    with FakeTelegram() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -551,7 +592,7 @@ def test_telegram_answers_absurd_text_within_telegrams_limits(
 ) -> None:
     user = next(_telegram_users)
     fake.send_text(user, text)
-    fake.wait_for(lambda f: bool(f.sent_to(user)), timeout=60)
+    fake.wait_for(lambda f: bool(f.sent_to(user)), timeout=20)
     fake.wait_idle(user, quiet=0.3, timeout=60)
     sent = fake.sent_to(user)
     assert sent and all((m.text or "").strip() for m in sent if m.method == "sendMessage")
