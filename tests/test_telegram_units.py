@@ -73,3 +73,18 @@ def test_token_is_redacted_from_messages_and_tracebacks(caplog: pytest.LogCaptur
         logger.removeHandler(handler)
     assert records and all(token not in r for r in records)
     assert "[REDACTED]" in records[0] and "[REDACTED]" in records[1]
+
+
+def test_action_results_are_still_validated_after_building_the_validator_once() -> None:
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+
+    from bot.assistant import validate_action_results_with_a_built_validator
+
+    validate_action_results_with_a_built_validator()
+    validate_action_results_with_a_built_validator()  # idempotent: never wraps itself twice
+    check = RemoteAction._validate_action_result
+    assert getattr(check, "built_validator", False)
+    assert check(None, {"events": [], "responses": []})  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        check(None, {"events": "not a list"})  # type: ignore[arg-type]
