@@ -83,8 +83,8 @@ def test_action_results_are_still_validated_after_building_the_validator_once() 
 
     validate_action_results_with_a_built_validator()
     validate_action_results_with_a_built_validator()  # idempotent: never wraps itself twice
-    check = RemoteAction._validate_action_result
-    assert getattr(check, "built_validator", False)
-    assert check(None, {"events": [], "responses": []})  # type: ignore[arg-type]
+    assert getattr(RemoteAction._validate_action_result, "built_validator", False)
+    action = RemoteAction("action_test", None)
+    assert action._validate_action_result({"events": [], "responses": []})
     with pytest.raises(ValidationError):
-        check(None, {"events": "not a list"})  # type: ignore[arg-type]
+        action._validate_action_result({"events": "not a list"})
