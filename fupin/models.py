@@ -313,6 +313,11 @@ class Order(Base):
     buyer: Mapped[Buyer] = relationship("Buyer")
 
 
+# Where a sale record came from (SaleRecord.source).
+ORDER_SOURCE = "order"  # written by a delivered order (fupin.orders)
+REPORT_SOURCE = "report"  # reported by a township: in chat (fupin.sales) or in its 附件2 file (fupin.reports)
+
+
 class SaleRecord(Base):
     """A purchase of poor households' products: one row of 附件2 (township) and 附件3 (lead unit)."""
 

@@ -174,11 +174,3 @@ def mark_retry(session: Session, push: Push, reason: str, delay_seconds: float) 
         )
         .execution_options(synchronize_session=False)
     )
-
-
-def pending_count(session: Session, channel: str | None = None) -> int:
-    """How many pushes wait to be sent."""
-    query = select(Notification.id).where(Notification.status == PENDING)
-    if channel:
-        query = query.where(Notification.channel == channel)
-    return len(session.scalars(query).all())

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fupin.buyers import clean_unit_name, find_or_register_buyer, purchase_remark
-from fupin.models import Buyer, Household, Listing, Order, SaleRecord, User, utcnow
+from fupin.models import ORDER_SOURCE, Buyer, Household, Listing, Order, SaleRecord, User, utcnow
 from fupin.order_pushes import push_new_order, push_status_change
 from fupin.parsing import parse_phone
 from fupin.settings import TIMEZONE
@@ -323,5 +323,5 @@ def _sale_record(order: Order) -> SaleRecord:
         sold_on=datetime.now(TIMEZONE).date(),
         remarks=purchase_remark(BuyerCategory(buyer.category)),
         order_id=order.id,
-        source="order",
+        source=ORDER_SOURCE,
     )

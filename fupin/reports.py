@@ -42,6 +42,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from fupin.buyers import find_buyer, find_or_register_buyer, purchase_remark
 from fupin.models import (
+    ORDER_SOURCE,
+    REPORT_SOURCE,
     Buyer,
     Listing,
     Product,
@@ -77,6 +79,7 @@ from fupin.values import (
     Channel,
     Quantity,
     format_decimal,
+    lead_units,
 )
 
 logger = logging.getLogger(__name__)
@@ -85,13 +88,11 @@ SALES = "sales"  # 附件2, reported by a township
 PURCHASES = "purchases"  # 附件3, reported by a lead unit
 KINDS = (SALES, PURCHASES)
 SUBMISSION_SOURCES = ("chat", "file")
-ORDER_SOURCE = "order"  # written by a delivered order (fupin.orders)
-REPORT_SOURCE = "report"  # reported by a township: in chat (fupin.sales) or in its 附件2 file
 
 FORM_NAMES = {SALES: "附件2", PURCHASES: "附件3"}
 SOURCE_LABELS = {"chat": "对话", "file": "文件"}
 # The lead units (牵头单位) the plan names, in the order of its 主要方式.
-LEAD_UNITS: tuple[str, ...] = tuple(dict.fromkeys(c.lead_unit for c in BuyerCategory if c.lead_unit))
+LEAD_UNITS: tuple[str, ...] = lead_units()
 CHANNEL_NAMES: dict[Channel, str] = {
     Channel.WUJIN: "“五进”对接直销",
     Channel.PAIRING: "对口帮扶助销",

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fupin.buyers import find_or_register_buyer, purchase_remark
-from fupin.models import Buyer, Listing, SaleRecord, Township, Village
+from fupin.models import REPORT_SOURCE, Buyer, Listing, SaleRecord, Township, Village
 from fupin.periods import Period
 from fupin.search import CatalogNames, ProductVocabulary
 from fupin.users import Identity
@@ -127,7 +127,7 @@ def record_sale(session: Session, identity: Identity, draft: SaleDraft) -> SaleR
         amount_fen=draft.amount_fen,
         sold_on=draft.sold_on,
         remarks=purchase_remark(BuyerCategory(buyer.category)),
-        source="report",
+        source=REPORT_SOURCE,
     )
     session.add(record)
     session.flush()

@@ -24,9 +24,9 @@ META_LABELS = ("填报单位", "供货联系人姓名", "联系方式", "填报�
 DATE_FORMAT = "yyyy.m.d"
 AMOUNT_FORMAT = '#,##0.00"元"'
 
-_HOUSEHOLD_ALIASES = ("贫困户", "贫困户姓名（合作社）", "户主姓名")
-_REGION_ALIASES = ("地址", "所在地区", "村（社区）")
-_PRODUCT_ALIASES = ("产品名称", "品种", "产品")
+HOUSEHOLD_ALIASES = ("贫困户", "贫困户姓名（合作社）", "户主姓名")
+REGION_ALIASES = ("地址", "所在地区", "村（社区）")
+PRODUCT_ALIASES = ("产品名称", "品种", "产品")
 
 ATTACHMENT2 = FormSpec(
     title="乡镇（街道）贫困户产品销售情况表",
@@ -37,9 +37,9 @@ ATTACHMENT2 = FormSpec(
         FormColumn(
             "sold_on", "销售时间", ("销售日期", "日期", "时间"), required=True, width=12, number_format=DATE_FORMAT
         ),
-        FormColumn("region", "地区", _REGION_ALIASES, width=26),
-        FormColumn("household", "贫困户姓名", _HOUSEHOLD_ALIASES, width=22),
-        FormColumn("product", "产品品种", _PRODUCT_ALIASES, required=True, width=14),
+        FormColumn("region", "地区", REGION_ALIASES, width=26),
+        FormColumn("household", "贫困户姓名", HOUSEHOLD_ALIASES, width=22),
+        FormColumn("product", "产品品种", PRODUCT_ALIASES, required=True, width=14),
         FormColumn("quantity", "销售数量", ("数量",), required=True, width=12),
         FormColumn(
             "amount",

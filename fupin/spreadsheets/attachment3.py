@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from fupin.spreadsheets.attachment2 import AMOUNT_FORMAT, DATE_FORMAT, META_LABELS
+from fupin.spreadsheets.attachment2 import (
+    AMOUNT_FORMAT,
+    DATE_FORMAT,
+    HOUSEHOLD_ALIASES,
+    META_LABELS,
+    PRODUCT_ALIASES,
+    REGION_ALIASES,
+)
 from fupin.spreadsheets.forms import FormColumn, FormSpec
 
 NOTES = (
@@ -20,9 +27,9 @@ ATTACHMENT3 = FormSpec(
         FormColumn(
             "sold_on", "采购时间", ("采购日期", "日期", "时间"), required=True, width=12, number_format=DATE_FORMAT
         ),
-        FormColumn("region", "地区", ("地址", "所在地区", "村（社区）"), width=26),
-        FormColumn("household", "贫困户姓名", ("贫困户", "贫困户姓名（合作社）", "户主姓名"), width=22),
-        FormColumn("product", "产品品种", ("产品名称", "品种", "产品"), required=True, width=14),
+        FormColumn("region", "地区", REGION_ALIASES, width=26),
+        FormColumn("household", "贫困户姓名", HOUSEHOLD_ALIASES, width=22),
+        FormColumn("product", "产品品种", PRODUCT_ALIASES, required=True, width=14),
         FormColumn("quantity", "采购数量", ("数量",), required=True, width=12),
         FormColumn(
             "amount",
