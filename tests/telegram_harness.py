@@ -86,7 +86,9 @@ def running_telegram(
     thread.start()
     running = RunningBot(application, loop, thread)
     try:
-        fake.wait_for(lambda f: bool(f.calls("setMyCommands")) or "error" in box, timeout=60)
+        # Ready when it takes updates: after post_init (the command menu) the webhook is set or polling begins.
+        listening = "setWebhook" if webhook is not None else "getUpdates"
+        fake.wait_for(lambda f: bool(f.calls(listening)) or "error" in box, timeout=60)
         if "error" in box:
             raise box["error"]
         yield running
