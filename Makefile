@@ -69,10 +69,11 @@ format: $(DEV_INSTALLED) ## Reformat with ruff
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-bench: train ## Print the benchmarks: catalogue search and import, NLU parse latency
+bench: train ## Print the benchmarks: catalogue search and import, NLU parse latency, load (in process, 2 workers)
 	$(PY) bench/catalog_bench.py
 	$(PY) bench/nlu_bench.py
 	$(PY) bench/load_bench.py
+	$(PY) bench/load_bench.py --workers 2
 
 clean: ## Remove the venv, the local database and trained models
 	rm -rf $(VENV) var models results

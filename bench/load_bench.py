@@ -20,8 +20,13 @@ With no think time (the default) every user answers at once, so `--concurrency` 
 and the latency is concurrency / throughput (Little's law): the run measures capacity. `--think S` gives
 users S seconds (on average) before each turn, for latency at a lower load.
 
+`--workers N` runs the bot as it is deployed instead: N `python -m bot run` processes, each with its own
+action server, beside this one (which then holds only the fake Bot API and the simulated users); one
+worker polls, several take webhooks behind a round-robin balancer and share Redis as Rasa's lock store.
+Their CPU is read from /proc; the dialogue's own times are then not measured.
+
 Targets (2-core machine): ≥ 50 turns/s with p95 ≤ 150 ms, zero errors, zero lost or duplicated orders.
-Usage: python bench/load_bench.py [--users 200] [--concurrency 50] [--think 0] [--database-url URL]
+Usage: python bench/load_bench.py [--users 200] [--concurrency 50] [--think 0] [--workers 0] [--database-url URL]
 (a PostgreSQL database given with --database-url must be empty: the script loads the demo catalogue).
 """
 
@@ -64,7 +69,9 @@ from fupin.settings import Settings  # noqa: E402
 from fupin.setup import init_database, seed_demo  # noqa: E402
 from fupin.users import bind_user, sender_of  # noqa: E402
 from fupin.values import OrderStatus, Role  # noqa: E402
+from tests.bot_process import BotProcess, child_pids  # noqa: E402
 from tests.fake_telegram import FakeTelegram, Sent  # noqa: E402
+from tests.netproxy import RoundRobin, free_port  # noqa: E402
 from tests.telegram_harness import running_telegram, settings_for  # noqa: E402
 
 FIRST_USER = 100_000
@@ -468,6 +475,10 @@ class TimedDialogue:
         finally:
             self.samples.append((time.perf_counter() - began) * 1000)
 
+    async def close(self) -> None:
+        """Close the assistant's connections."""
+        await self.assistant.close()
+
 
 def cpu_seconds(pid: int | None = None) -> float:
     """User and system CPU time of this process (every thread) or of another one (Linux /proc)."""
@@ -476,6 +487,61 @@ def cpu_seconds(pid: int | None = None) -> float:
         return times.user + times.system
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Workers:
+    """The bot as N `python -m bot run` processes (polling alone; webhooks behind a balancer when several)."""
+
+    SECRET = "load-bench-secret"
+
+    def __init__(self, fake: LoadFake, database_url: str, count: int, folder: Path) -> None:
+        self.fake = fake
+        self.database_url = database_url
+        self.count = count
+        self.folder = folder
+        self.processes: list[BotProcess] = []
+        self.balancer: RoundRobin | None = None
+
+    def start(self) -> None:
+        """Start the workers one after the other (the first migrates) and wait until they take updates."""
+        env = {"RATE_LIMIT_BURST": "1000", "RATE_LIMIT_PER_MINUTE": "60000", "PUSH_INTERVAL_SECONDS": "1.0"}
+        ports = [free_port() for _ in range(self.count)] if self.count > 1 else []
+        if ports:
+            self.balancer = RoundRobin([f"http://127.0.0.1:{port}" for port in ports])
+            self.balancer.start()
+            env |= {
+                "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{self.balancer.port}/hook",
+                "TELEGRAM_WEBHOOK_SECRET": self.SECRET,
+                "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
+                "LOCK_STORE_URL": "redis://127.0.0.1:6379/0",
+            }
+        for index in range(self.count):
+            folder = self.folder / f"worker{index + 1}"
+            folder.mkdir(parents=True)
+            extra = {"TELEGRAM_WEBHOOK_PORT": str(ports[index])} if ports else {}
+            worker = BotProcess(self.fake, folder, self.database_url, **env, **extra)
+            worker.start(ready=index + 1)
+            self.processes.append(worker)
+        listening = "setWebhook" if ports else "getUpdates"
+        self.fake.wait_for(lambda f: len(f.calls(listening)) >= self.count, timeout=120)
+
+    def cpu_seconds(self) -> float:
+        """CPU time of the workers and their action servers."""
+        pids = [w.process.pid for w in self.processes if w.process is not None]
+        return sum(cpu_seconds(pid) for pid in pids + [c for pid in pids for c in child_pids(pid)])
+
+    def error_lines(self) -> list[str]:
+        """ERROR lines in the workers' logs."""
+        return [line[:200] for w in self.processes for line in w.output().splitlines() if " ERROR " in line]
+
+    def stop(self) -> None:
+        """SIGTERM every worker, then the balancer."""
+        for worker in self.processes:
+            if worker.process is not None and worker.process.poll() is None:
+                worker.terminate()
+        if self.balancer is not None:
+            self.balancer.stop()
+            self.balancer = None
 
 
 def roles_for(first: int, count: int, contact_every: int) -> dict[int, str]:
@@ -504,6 +570,7 @@ def main() -> int:
     parser.add_argument("--contact-every", type=int, default=5, help="every Nth user is a supply contact (5: 20%%)")
     parser.add_argument("--think", type=float, default=0.0, help="mean seconds a user waits before the next turn")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for one reply")
+    parser.add_argument("--workers", type=int, default=0, help="bot processes (0: the bot in this process)")
     parser.add_argument("--database-url", help="default: a fresh SQLite file in a temp folder")
     parser.add_argument("--log-level", default="INFO", help="the bot's log level (to a file in the temp folder)")
     parser.add_argument("--seed", type=int, default=2019)
@@ -537,38 +604,62 @@ def main() -> int:
     settings = settings_for(
         fake, url, rate_limit_burst=1000, rate_limit_per_minute=60_000, push_interval_seconds=1.0, log_dir=tmp
     )
-    server = ActionServer(url, log_file=tmp / "action-server.log")
-    server.start()
+    server: ActionServer | None = None
+    workers: Workers | None = None
+    dialogue: TimedDialogue | None = None
     try:
-        assistant = Assistant.load(model, server.url, tracker_store_for(settings), lock_store_for(settings))
-        dialogue = TimedDialogue(assistant)
-        assert server._process is not None
-        action_pid = server._process.pid
+        if args.workers:
+            workers = Workers(fake, url, args.workers, tmp)
+            workers.start()
+            bot: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+            shape = f"{args.workers} bot process{'es' if args.workers > 1 else ''}"
+        else:
+            server = ActionServer(url, log_file=tmp / "action-server.log")
+            server.start()
+            dialogue = TimedDialogue(
+                Assistant.load(model, server.url, tracker_store_for(settings), lock_store_for(settings))
+            )
+            bot = running_telegram(fake, settings, dialogue, sessions)
+            shape = "the bot in this process, action server"
+
+        def cpu() -> tuple[float, float]:
+            # (the bot: workers with their action servers, or this process; the rest)
+            if workers is not None:
+                return workers.cpu_seconds(), cpu_seconds()
+            assert server is not None and server._process is not None
+            return cpu_seconds(), cpu_seconds(server._process.pid)
+
         print(
-            f"set-up: {engine.url.get_backend_name()} database, action server, model, fake Bot API in "
+            f"set-up: {engine.url.get_backend_name()} database, {shape}, model, fake Bot API in "
             f"{time.monotonic() - began:.0f}s; {args.users} users ({sum(r == 'buyer' for r in roles.values())} buyers, "
             f"{sum(r == 'contact' for r in roles.values())} supply contacts), {args.concurrency} at a time"
         )
         driver = Driver(fake, stock_listings, args.timeout, args.seed, 0.0)
         warm, sequential, load = Phase(), Phase(), Phase()
-        with running_telegram(fake, settings, dialogue, sessions):
+        with bot:
             loop = asyncio.new_event_loop()
             try:
                 loop.run_until_complete(driver.run(list(warm_roles), warm_roles, 2, warm))
                 start_stock = stock_of(sessions)  # after the warm-up, which may have changed a stock
                 warm_orders = set(driver.tally.orders)
-                dialogue.samples = sequential.dialogue_ms
+                if dialogue is not None:
+                    dialogue.samples = sequential.dialogue_ms
                 sequential_wall = loop.run_until_complete(
                     driver.run(list(sequential_roles), sequential_roles, 1, sequential)
                 )
-                dialogue.samples = load.dialogue_ms
+                if dialogue is not None:
+                    dialogue.samples = load.dialogue_ms
                 driver.think = args.think
-                load_before, cpu_before = os.getloadavg(), (cpu_seconds(), cpu_seconds(action_pid))
+                load_before, cpu_before = os.getloadavg(), cpu()
                 wall = loop.run_until_complete(driver.run(list(roles), roles, args.concurrency, load))
-                load_after, cpu_after = os.getloadavg(), (cpu_seconds(), cpu_seconds(action_pid))
+                load_after, cpu_after = os.getloadavg(), cpu()
             finally:
                 loop.close()
             fake.wait_idle(quiet=1.0, timeout=120)
+        if workers is not None:
+            workers.stop()
+            errors.records += workers.error_lines()
+        assistant = dialogue.assistant if dialogue is not None else Assistant.load(model, "http://127.0.0.1:9/webhook")
         parse_loop = asyncio.new_event_loop()
         try:
             inputs = [t.what for t in load.turns]
@@ -591,7 +682,10 @@ def main() -> int:
                 f"one user at a time: {len(sequential.turns)} turns of {args.sequential} users in {sequential_wall:.1f}s"
             )
             print(f"  full path   {figures(sequential.latencies, sequential_wall)}")
-            print(f"  dialogue    {figures(sequential.dialogue_ms, None)}  (Rasa handle_text with the action calls)")
+            if sequential.dialogue_ms:
+                print(
+                    f"  dialogue    {figures(sequential.dialogue_ms, None)}  (Rasa handle_text with the action calls)"
+                )
         print(
             f"load: {len(load.turns)} turns of {args.users} users, {args.concurrency} at a time"
             f"{f', {args.think:g} s think time' if args.think else ''}, in {wall:.1f}s; "
@@ -604,17 +698,25 @@ def main() -> int:
                 f"    (no think time: {args.concurrency} turns always in flight, so the mean latency is "
                 f"{args.concurrency} / {rate:.1f} turns/s = {args.concurrency / rate:.2f} s, by Little's law)"
             )
-        print(f"  dialogue    {figures(load.dialogue_ms, None)}  (Rasa handle_text with the action calls)")
+        if load.dialogue_ms:
+            print(f"  dialogue    {figures(load.dialogue_ms, None)}  (Rasa handle_text with the action calls)")
         print(f"  bare parse  {figures(parse_samples, parse_wall)}  (agent.parse_message of the same inputs in turn)")
         if parse_samples and samples:
             ratio = statistics.median(samples) / statistics.median(parse_samples)
             print(f"  ratio full-path p50 / parse p50 = {ratio:.1f}×")
         if load.turns:
-            own, action = cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]
-            print(
-                f"  CPU per turn: {own / len(load.turns) * 1000:.1f} ms in the bot's process (PTB, Rasa, and the "
-                f"fake server and driver), {action / len(load.turns) * 1000:.1f} ms in the action server"
-            )
+            bot_cpu, rest = (after - before for before, after in zip(cpu_before, cpu_after, strict=True))
+            per_turn = 1000 / len(load.turns)
+            if workers is not None:
+                print(
+                    f"  CPU per turn: {bot_cpu * per_turn:.1f} ms in the bot processes with their action servers, "
+                    f"{rest * per_turn:.1f} ms in this one (fake Bot API, users, balancer)"
+                )
+            else:
+                print(
+                    f"  CPU per turn: {bot_cpu * per_turn:.1f} ms in the bot's process (PTB, Rasa, and the "
+                    f"fake server and driver), {rest * per_turn:.1f} ms in the action server"
+                )
         print(
             f"errors: {error_total}  (no reply {turn_errors.get('no reply', 0)}, apology {turn_errors.get('apology', 0)}, "
             f"unexpected {turn_errors.get('unexpected reply', 0)}, extra replies {extra}, fake server {len(fake.errors)}, "
@@ -632,7 +734,10 @@ def main() -> int:
             f"zero errors ({error_total}), no lost or duplicated orders"
         )
     finally:
-        server.stop()
+        if workers is not None:
+            workers.stop()
+        if server is not None:
+            server.stop()
         fake.stop()
         engine.dispose()
         if args.keep:

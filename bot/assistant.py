@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -10,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -130,7 +132,9 @@ class Dialogue(Protocol):
 
 def tracker_store_for(settings: Settings) -> Any:
     """Rasa's conversation store: SQL in the project's database unless configured otherwise."""
-    from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
+    from rasa.core.tracker_store import InMemoryTrackerStore
+
+    from bot.tracker_store import CoreSQLTrackerStore
 
     url_text = settings.tracker_store_url or settings.database_url
     if url_text == "memory":
@@ -138,7 +142,7 @@ def tracker_store_for(settings: Settings) -> Any:
     url = make_url(url_text)
     dialect = url.get_backend_name()
     if dialect == "sqlite":
-        store = SQLTrackerStore(dialect="sqlite", db=url.database or "")
+        store = CoreSQLTrackerStore(dialect="sqlite", db=url.database or "")
         # SQLAlchemy 1.4 gives a SQLite file no connection pool, so Rasa's store would open a new connection
         # (and re-read the schema) for every read and every write of a conversation: a third of its time.
         # The project's engine keeps connections, with WAL and a busy timeout.
@@ -146,7 +150,7 @@ def tracker_store_for(settings: Settings) -> Any:
         store.engine = make_engine(url_text)
         store.sessionmaker = sessionmaker(bind=store.engine)
         return store
-    return SQLTrackerStore(
+    return CoreSQLTrackerStore(
         dialect=url.drivername,
         host=url.host,
         port=url.port,
@@ -202,32 +206,112 @@ def validate_action_results_with_a_built_validator() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
 
 
+ACTION_CONNECTIONS = 16  # connections to the action server at most; more calls wait for one
+ACTION_KEEPALIVE = 2.0  # seconds an idle connection is kept
+
+
+class _Borrowed:
+    """`async with` over a shared client session that leaves it open."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> Any:
+        return self._session
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
+
+
+def pooled_endpoint(url: str) -> Any:
+    """The action server's endpoint for Rasa, keeping its HTTP connections from one action call to the next.
+
+    Rasa's `EndpointConfig.request` opens a new client session, hence a new TCP connection, for each call
+    and closes it afterwards, on both sides of the call. Here the session lives until `close()`, called on
+    the event loop that made it.
+    """
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+    class PooledEndpointConfig(EndpointConfig):
+        # One session per event loop (tests run several loops in one process), made on first use.
+        _sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession]
+
+        def session(self) -> Any:
+            if not hasattr(self, "_sessions"):
+                self._sessions = weakref.WeakKeyDictionary()
+            loop = asyncio.get_running_loop()
+            shared = self._sessions.get(loop)
+            if shared is None or shared.closed:
+                shared = aiohttp.ClientSession(
+                    headers=self.headers,
+                    timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                    # Idle connections are dropped here before the action server (Sanic: after 5 s) drops
+                    # them, so a call never goes out on a connection the server is closing.
+                    connector=aiohttp.TCPConnector(limit=ACTION_CONNECTIONS, keepalive_timeout=ACTION_KEEPALIVE),
+                )
+                self._sessions[loop] = shared
+            return _Borrowed(shared)
+
+        async def close(self) -> None:
+            """Close the session of the running loop."""
+            shared = getattr(self, "_sessions", {}).pop(asyncio.get_running_loop(), None)
+            if shared is not None:
+                await shared.close()
+
+    return PooledEndpointConfig(url=url)
+
+
 class Assistant:
     """The Rasa agent, loaded once, answering one user message at a time."""
 
-    def __init__(self, agent: Any) -> None:
+    def __init__(self, agent: Any, endpoint: Any = None) -> None:
         self._agent = agent
+        self._endpoint = endpoint
 
     @classmethod
     def load(cls, model: Path, action_url: str, tracker_store: Any = None, lock_store: Any = None) -> Assistant:
         """Load a trained model (slow: tens of seconds) with the action server's address."""
         from rasa.core.agent import Agent
-        from rasa.utils.endpoints import EndpointConfig
 
         if not model.is_file():
             raise FileNotFoundError(f"no trained model at {model}: run `make train`")
         validate_action_results_with_a_built_validator()
-        agent = Agent.load(
-            str(model),
-            action_endpoint=EndpointConfig(url=action_url),
-            tracker_store=tracker_store,
-            lock_store=lock_store,
-        )
-        return cls(agent)
+        endpoint = pooled_endpoint(action_url)
+        agent = Agent.load(str(model), action_endpoint=endpoint, tracker_store=tracker_store, lock_store=lock_store)
+        return cls(agent, endpoint)
+
+    async def close(self) -> None:
+        """Close the connections to the action server."""
+        if self._endpoint is not None:
+            await self._endpoint.close()
 
     async def reply(self, sender_id: str, text: str) -> list[Reply]:
         """The bot's replies to one message (or button payload) from a sender."""
-        return to_replies(await self._agent.handle_text(text, sender_id=sender_id))
+        from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+        message = UserMessage(text, CollectingOutputChannel(), sender_id, parse_data=self.payload_parse(text))
+        return to_replies(await self._agent.handle_message(message))
+
+    def payload_parse(self, text: str) -> dict[str, Any] | None:
+        """What the NLU would make of a button payload (`/intent{...}` naming a domain intent), else None.
+
+        The NLU pipeline runs its models on a payload too, and only its last step replaces their guess by the
+        payload's intent and entities: half of a button turn's time. The same step (Rasa's own unpacking of
+        the payload) gives the same parse without them; any other text goes to the NLU.
+        """
+        if not text.startswith("/"):
+            return None
+        from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+        from rasa.shared.nlu.constants import INTENT, TEXT
+        from rasa.shared.nlu.training_data.message import Message
+
+        message = YAMLStoryReader.unpack_regex_message(
+            Message({TEXT: text}), self._agent.domain, entity_extractor_name="RegexMessageHandler"
+        )
+        if not message.get(INTENT):
+            return None  # not a payload of this domain: the NLU reads it as text
+        return dict(message.as_dict(only_output_properties=True))
 
     async def parse(self, text: str) -> dict[str, Any]:
         """NLU only: intent and entities of a text."""
@@ -282,7 +366,7 @@ class DialogueRuntime:
 
     async def close(self) -> None:
         """Stop what `start` started."""
-        if isinstance(self.dialogue, RemoteAssistant):
+        if isinstance(self.dialogue, (Assistant, RemoteAssistant)):
             await self.dialogue.close()
         if self.action_server is not None:
             self.action_server.stop()

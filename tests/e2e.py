@@ -92,9 +92,11 @@ def running_bot(workdir: Path) -> Iterator[Bot]:
     server = ActionServer(url, log_file=workdir / "action-server.log")
     server.start()
     loop = asyncio.new_event_loop()
+    assistant = Assistant.load(model, server.url)
     try:
-        yield Bot(Assistant.load(model, server.url), sessions, loop, server)
+        yield Bot(assistant, sessions, loop, server)
     finally:
+        loop.run_until_complete(assistant.close())
         server.stop()
         loop.close()
         engine.dispose()

@@ -95,6 +95,9 @@ def running_telegram(
     finally:
         if thread.is_alive():
             running.stop()
+        close = getattr(dialogue, "close", None)
+        if close is not None:  # its connections to the action server were made on this loop
+            loop.run_until_complete(close())
         loop.close()
     if "error" in box:
         raise box["error"]
