@@ -392,6 +392,7 @@ REVIEWED = {
     ("fupin/db.py", "PRAGMA journal_mode=WAL"): "constant, on each new SQLite connection; no input",
     ("fupin/db.py", "PRAGMA busy_timeout=30000"): "constant, on each new SQLite connection; no input",
     ("fupin/db.py", "PRAGMA foreign_keys=ON"): "constant, on each new SQLite connection; no input",
+    ("fupin/db.py", "PRAGMA synchronous=NORMAL"): "constant, on each new SQLite connection; no input",
 }
 
 
