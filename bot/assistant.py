@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -210,19 +211,6 @@ ACTION_CONNECTIONS = 16  # connections to the action server at most; more calls 
 ACTION_KEEPALIVE = 2.0  # seconds an idle connection is kept
 
 
-class _Borrowed:
-    """`async with` over a shared client session that leaves it open."""
-
-    def __init__(self, session: Any) -> None:
-        self._session = session
-
-    async def __aenter__(self) -> Any:
-        return self._session
-
-    async def __aexit__(self, *_exc: object) -> None:
-        return None
-
-
 def pooled_endpoint(url: str) -> Any:
     """The action server's endpoint for Rasa, keeping its HTTP connections from one action call to the next.
 
@@ -234,12 +222,14 @@ def pooled_endpoint(url: str) -> Any:
     from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
     class PooledEndpointConfig(EndpointConfig):
-        # One session per event loop (tests run several loops in one process), made on first use.
-        _sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # One session per event loop (tests run several loops in one process), made on first use.
+            self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
+                weakref.WeakKeyDictionary()
+            )
 
         def session(self) -> Any:
-            if not hasattr(self, "_sessions"):
-                self._sessions = weakref.WeakKeyDictionary()
             loop = asyncio.get_running_loop()
             shared = self._sessions.get(loop)
             if shared is None or shared.closed:
@@ -251,11 +241,12 @@ def pooled_endpoint(url: str) -> Any:
                     connector=aiohttp.TCPConnector(limit=ACTION_CONNECTIONS, keepalive_timeout=ACTION_KEEPALIVE),
                 )
                 self._sessions[loop] = shared
-            return _Borrowed(shared)
+            # Rasa enters the session with `async with`, which would close it: hand it over unclosable.
+            return contextlib.nullcontext(shared)
 
         async def close(self) -> None:
             """Close the session of the running loop."""
-            shared = getattr(self, "_sessions", {}).pop(asyncio.get_running_loop(), None)
+            shared = self._sessions.pop(asyncio.get_running_loop(), None)
             if shared is not None:
                 await shared.close()
 

@@ -15,6 +15,7 @@ Another worker's turn, a new session or a failed turn changes that, and the trac
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import logging
 from collections import OrderedDict
@@ -77,9 +78,6 @@ class _Saved:
 class CoreSQLTrackerStore(SQLTrackerStore):
     """Rasa's SQL tracker store without the ORM on the hot path, keeping the trackers it saved."""
 
-    _saved: OrderedDict[str, _Saved]
-    _stored_rows: dict[str, int]
-
     @functools.cached_property
     def _statements(self) -> dict[str, Select]:
         # Built once: SQLAlchemy then reuses their compiled form (building one costs more than running it).
@@ -87,17 +85,19 @@ class CoreSQLTrackerStore(SQLTrackerStore):
         sender = bindparam("sender_id")
         return {
             "rows_and_id": self._latest_session([func.count(), func.max(events.c.id)], sender),
-            "count": self._latest_session([func.count()], sender),
             "latest": self._latest_session([events.c.data], sender).order_by(events.c.id),
             "all": select(events.c.data).where(events.c.sender_id == sender).order_by(events.c.id),
         }
 
-    def _caches(self) -> tuple[OrderedDict[str, _Saved], dict[str, int]]:
-        # Created on first use: Rasa's __init__ (which connects, and retries) is left as it is.
-        if not hasattr(self, "_saved"):
-            self._saved = OrderedDict()
-            self._stored_rows = {}  # sender → rows of the latest session when its tracker was handed out
-        return self._saved, self._stored_rows
+    # Made on first use, so that Rasa's __init__ (which connects, and retries) is left as it is.
+    @functools.cached_property
+    def _saved(self) -> OrderedDict[str, _Saved]:
+        return OrderedDict()
+
+    @functools.cached_property
+    def _stored_rows(self) -> dict[str, int]:
+        # sender → rows of the latest session when its tracker was handed out
+        return {}
 
     @property
     def _events_table(self) -> Table:
@@ -123,7 +123,7 @@ class CoreSQLTrackerStore(SQLTrackerStore):
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         """The sender's tracker from its stored events (the latest session's unless all are asked for)."""
-        saved, stored_rows = self._caches()
+        saved, stored_rows = self._saved, self._stored_rows
         sender = {"sender_id": sender_id}
         with self.engine.connect() as connection:
             if fetch_events_from_all_sessions:
@@ -146,14 +146,14 @@ class CoreSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's events that the table does not hold yet, in one transaction."""
         await self.stream_events(tracker)
-        saved, stored_rows = self._caches()
+        saved = self._saved
         sender_id = tracker.sender_id
         with self.engine.begin() as connection:
-            stored = stored_rows.pop(sender_id, None)
+            stored = self._stored_rows.pop(sender_id, None)
             if stored is None:  # not handed out by retrieve (Rasa saving a tracker of its own making)
-                stored = connection.execute(self._statements["count"], {"sender_id": sender_id}).scalar_one()
+                stored, _ = self._latest_rows_and_id(connection, sender_id)
             rows = []
-            for event in list(tracker.events)[stored:]:
+            for event in itertools.islice(tracker.events, stored, None):
                 data = event.as_dict()
                 rows.append(
                     {
