@@ -18,10 +18,10 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from fupin.catalog.search import CatalogSearch
 from fupin.db import make_engine, make_session_factory
-from fupin.search import CatalogSearch
+from fupin.outreach.users import Identity, identify
 from fupin.settings import Settings
-from fupin.users import Identity, identify
 
 logger = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.common import FupinAction, button, entity_value, services, text_of, transaction, who
-from fupin.buyers import clean_unit_name
 from fupin.models import Listing
-from fupin.orders import LOGISTICS_RULE, OrderError, Quote, change_order, orders_for, quote
+from fupin.orders.buyers import clean_unit_name
+from fupin.orders.lifecycle import LOGISTICS_RULE, OrderError, Quote, change_order, orders_for, quote
 from fupin.parsing import parse_phone, parse_quantity, parse_supply_method
 from fupin.values import (
     OrderStatus,

@@ -14,10 +14,10 @@ from rasa_sdk.types import DomainDict
 from actions.common import FupinAction, entity_value, services, transaction, who
 from actions.orders import ORDER_SLOTS, ActionManageOrder, ActionOrderSummary
 from actions.search import ActionSearchProducts
-from fupin import stock
-from fupin.orders import LOGISTICS_RULE, OrderError, place_order
+from fupin.catalog import stock
+from fupin.orders.lifecycle import LOGISTICS_RULE, OrderError, place_order
 from fupin.parsing import parse_quantity, parse_supply_method
-from fupin.sales import SaleDraft, SaleError, record_sale
+from fupin.reporting.sales import SaleDraft, SaleError, record_sale
 from fupin.values import format_yuan
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import FupinAction, button, entity, entity_value, services, text_of, who
 from fupin.parsing import parse_quantity
 from fupin.periods import parse_period, quarter_of, today
-from fupin.sales import SaleError, draft_sale, percent, progress, wan
+from fupin.reporting.sales import SaleError, draft_sale, percent, progress, wan
 from fupin.values import Channel
 
 logger = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import FupinAction, button, entity_value, services, text_of
-from fupin.catalog import products_named
-from fupin.search import ListingView, SearchResult
+from fupin.catalog.listings import products_named
+from fupin.catalog.search import ListingView, SearchResult
 from fupin.values import format_yuan
 
 logger = logging.getLogger(__name__)

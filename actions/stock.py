@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import FupinAction, button, entity, entity_value, services, text_of, who
 from actions.orders import ActionOrderSummary
-from fupin import stock
+from fupin.catalog import stock
 from fupin.parsing import parse_quantity
 from fupin.values import Price
 

@@ -18,13 +18,13 @@ from pathlib import Path
 from openpyxl import Workbook
 from sqlalchemy import insert, select
 
-from fupin.catalog_io import import_catalog_files
+from fupin.catalog.attachment1 import SEED_HEADERS
+from fupin.catalog.files import import_catalog_files
+from fupin.catalog.search import CatalogSearch
 from fupin.db import make_engine, make_session_factory
 from fupin.models import Household, Listing, Product, SupplyContact, Township, Village, utcnow
 from fupin.places import VILLAGES_CSV
-from fupin.search import CatalogSearch
 from fupin.setup import init_database
-from fupin.spreadsheets.attachment1 import SEED_HEADERS
 
 PRODUCTS = [
     "土豆", "红薯", "脐橙", "柑橘", "蜂蜜", "腊肉", "土鸡", "土鸡蛋", "核桃", "花椒", "魔芋", "菜籽油", "茶叶",

@@ -61,13 +61,13 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench.catalog_bench import percentile  # noqa: E402
 from bot import logs  # noqa: E402
-from bot.assistant import ActionServer, Assistant, Reply, lock_store_for, model_path, tracker_store_for  # noqa: E402
+from bot.dialogue.assistant import ActionServer, Assistant, Reply, lock_store_for, model_path, tracker_store_for  # noqa: E402
 from bot.telegram import texts  # noqa: E402
 from fupin.db import make_engine, make_session_factory  # noqa: E402
 from fupin.models import Listing, Order, Product  # noqa: E402
+from fupin.outreach.users import bind_user, sender_of  # noqa: E402
 from fupin.settings import Settings  # noqa: E402
 from fupin.setup import init_database, seed_demo  # noqa: E402
-from fupin.users import bind_user, sender_of  # noqa: E402
 from fupin.values import OrderStatus, Role  # noqa: E402
 from tests.bot_process import BotProcess, child_pids  # noqa: E402
 from tests.fake_telegram import FakeTelegram, Sent  # noqa: E402

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.assistant import Dialogue, Reply
+from bot.dialogue.assistant import Dialogue, Reply
 
 logger = logging.getLogger(__name__)
 

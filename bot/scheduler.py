@@ -3,7 +3,7 @@
 Design (why it is built this way):
 
 - **Lease.** Every bot process that calls `start_reminders` runs a small asyncio task around the
-  database lease `reminder-scheduler` (`fupin.leases`). The holder renews it every third of its
+  database lease `reminder-scheduler` (`fupin.outreach.leases`). The holder renews it every third of its
   lifetime; only the holder starts an `AsyncIOScheduler`. The others try again at the same pace and
   take over once the lease has expired (holder crashed) or was released (holder stopped). A holder
   whose renewal fails shuts its scheduler down at once.
@@ -13,7 +13,7 @@ Design (why it is built this way):
   the lease is won and shut down when it is lost or released. The lease cannot rule out every overlap
   (a holder frozen longer than its lease wakes up with its scheduler still running for up to one
   renewal period), which is why the once-only rule does not depend on it (next point).
-- **Once-only.** Jobs only call `fupin.reminders.run_due`, which writes each reminder to the outbox
+- **Once-only.** Jobs only call `fupin.outreach.reminders.run_due`, which writes each reminder to the outbox
   under a unique dedupe key before anything is sent; a second run, a second process or an overlap
   finds the key taken and writes nothing.
 - **Jobs.** Added at every start with explicit ids and `replace_existing=True`: `reminders.tick`
@@ -48,10 +48,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from fupin import leases
 from fupin.db import make_engine, make_session_factory
 from fupin.models import utcnow
-from fupin.reminders import ReminderConfig, RunResult, run_due
+from fupin.outreach import leases
+from fupin.outreach.reminders import ReminderConfig, RunResult, run_due
 from fupin.settings import TIMEZONE, Settings
 
 logger = logging.getLogger(__name__)

@@ -314,8 +314,10 @@ class Order(Base):
 
 
 # Where a sale record came from (SaleRecord.source).
-ORDER_SOURCE = "order"  # written by a delivered order (fupin.orders)
-REPORT_SOURCE = "report"  # reported by a township: in chat (fupin.sales) or in its 附件2 file (fupin.reports)
+ORDER_SOURCE = "order"  # written by a delivered order (fupin.orders.lifecycle)
+REPORT_SOURCE = (
+    "report"  # reported by a township: in chat (fupin.reporting.sales) or in its 附件2 file (fupin.reporting.reports)
+)
 
 
 class SaleRecord(Base):

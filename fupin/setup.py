@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from fupin.catalog import load_default_aliases
-from fupin.catalog_io import FileReport, import_catalog_file
+from fupin.catalog.files import FileReport, import_catalog_file
+from fupin.catalog.listings import load_default_aliases
 from fupin.db import upgrade
 from fupin.models import Listing
 from fupin.places import DATA_DIR, load_reference_places

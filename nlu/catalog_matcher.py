@@ -16,10 +16,10 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sqlalchemy.exc import SQLAlchemyError
 
+from fupin.catalog.search import CatalogNames, ProductVocabulary
 from fupin.db import make_engine, make_session_factory
 from fupin.mentions import fold_width
 from fupin.places import Gazetteer
-from fupin.search import CatalogNames, ProductVocabulary
 from fupin.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -9,10 +9,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fupin.catalog.search import ProductVocabulary
 from fupin.models import Buyer
 from fupin.parsing import SUPPLY_METHOD_WORDS
 from fupin.places import DATA_DIR, Gazetteer
-from fupin.search import ProductVocabulary
 from fupin.settings import PROJECT_ROOT
 from fupin.values import BuyerCategory
 

@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.assistant import ActionServer, Assistant, Reply, model_path
+from bot.dialogue.assistant import ActionServer, Assistant, Reply, model_path
 from fupin.db import make_engine, make_session_factory
+from fupin.outreach.users import bind_user
 from fupin.settings import Settings
 from fupin.setup import init_database, seed_demo
-from fupin.users import bind_user
 from fupin.values import Role
 
 T = TypeVar("T")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from fupin.spreadsheets.attachment1 import NOTES, SEED_HEADERS
+from fupin.catalog.attachment1 import NOTES, SEED_HEADERS
 
 HEADERS = SEED_HEADERS
 GOOD_ROW = ("云阳县龙角镇张家村", "王某某", "土豆", "30斤", "3元/斤", "送货上门", "", "李xx 17723635558", "")

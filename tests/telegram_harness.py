@@ -11,7 +11,7 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.assistant import Dialogue
+from bot.dialogue.assistant import Dialogue
 from bot.telegram.app import build_application
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.runtime import Runtime
@@ -106,4 +106,4 @@ def running_telegram(
 def with_bot(bot: Bot, fake: FakeTelegram, **overrides: Any) -> Any:
     """`running_telegram` on the shared test assistant and its database."""
     url = str(bot.sessions.kw["bind"].url)
-    return running_telegram(fake, settings_for(fake, url, **overrides), bot.assistant, bot.sessions)
+    return running_telegram(fake, settings_for(fake, url, **overrides), bot.dialogue.assistant, bot.sessions)

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from fupin.catalog_io import export_catalog, import_catalog_files
+from fupin.catalog.files import export_catalog, import_catalog_files
 from fupin.models import CatalogImport, Household, Listing, Product, SupplyContact
 from fupin.setup import seed_demo
 from fupin.values import SupplyMethod

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, inspect, select, text
 
-from fupin.catalog import add_alias, canonical_product_name
+from fupin.catalog.listings import add_alias, canonical_product_name
 from fupin.db import upgrade
 from fupin.models import Buyer, Listing, Product, ProductAlias, Township, Village
 from fupin.places import Gazetteer

@@ -142,7 +142,7 @@ def test_console_chat_reads_lines_and_numbers_choose_buttons(bot: Bot) -> None:
 
     lines = io.StringIO("哪里有洋芋\n1\n\n退出\n这行不会被读到\n")
     out = io.StringIO()
-    sent = bot.run(chat(bot.assistant, "console:piped", lines.readline, out=out))
+    sent = bot.run(chat(bot.dialogue.assistant, "console:piped", lines.readline, out=out))
     transcript = out.getvalue()
     assert sent == 2
     assert "  [1] 订购1" in transcript  # buttons shown as numbered choices

@@ -16,8 +16,8 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, Use
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.common import button
-from bot.assistant import pooled_endpoint, tracker_store_for
-from bot.tracker_store import CoreSQLTrackerStore
+from bot.dialogue.assistant import pooled_endpoint, tracker_store_for
+from bot.dialogue.tracker_store import CoreSQLTrackerStore
 from fupin.settings import PROJECT_ROOT, Settings
 from tests.e2e import Bot
 
@@ -142,14 +142,14 @@ def test_a_button_payload_is_parsed_as_the_nlu_would(bot: Bot) -> None:
         '/manage_order{"order_no": "XF2019070001AB", "op": "confirm"}',
         '/order_product{"listing_id": ',  # a broken payload: its intent, no entities, either way
     ):
-        fast = bot.assistant.payload_parse(payload)
+        fast = bot.dialogue.assistant.payload_parse(payload)
         assert fast is not None, payload
         full = bot.parse(payload)
         for key in ("intent", "entities", "intent_ranking"):
             assert fast[key] == full[key], (payload, key)
     # Not a payload of this domain, or not a payload at all: the NLU reads it.
     for text in ("/no_such_intent", "哪里有土豆", ""):
-        assert bot.assistant.payload_parse(text) is None, text
+        assert bot.dialogue.assistant.payload_parse(text) is None, text
 
 
 def test_action_calls_share_one_connection() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from fupin.catalog import add_alias
+from fupin.catalog.listings import add_alias
 from nlu.evaluate import load_examples, score
 from tests.e2e import Bot
 

@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from fupin.buyers import find_or_register_buyer, guess_category
 from fupin.models import Buyer, Listing, Order, Product, SaleRecord
-from fupin.orders import OrderError, change_order, orders_for, place_order, quote
+from fupin.orders.buyers import find_or_register_buyer, guess_category
+from fupin.orders.lifecycle import OrderError, change_order, orders_for, place_order, quote
+from fupin.outreach.users import bind_user, identify
 from fupin.setup import seed_demo
-from fupin.users import bind_user, identify
 from fupin.values import BuyerCategory, OrderStatus, Quantity, Role, SupplyMethod
 from tests.conftest import Database
 
@@ -160,7 +160,7 @@ def test_buyers_are_matched_or_registered_with_category(demo: Database) -> None:
 
 
 def test_reimporting_the_catalogue_keeps_open_orders_reserved(demo: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from fupin.catalog_io import import_catalog_files
+    from fupin.catalog.files import import_catalog_files
     from tests.helpers import row, write_xlsx
 
     _order(demo, qty="30")

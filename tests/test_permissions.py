@@ -31,20 +31,21 @@ from telegram.ext import Application
 import actions.sales
 from actions.common import Services
 from actions.sales import ActionSalesSummary
-from bot.assistant import free_port
+from bot.dialogue.assistant import free_port
 from bot.telegram import app as telegram_app
-from fupin import registration, stock
-from fupin.catalog_io import import_catalog_files
+from fupin.catalog import stock
+from fupin.catalog.files import import_catalog_files
+from fupin.catalog.search import CatalogSearch
 from fupin.db import make_engine, make_session_factory
 from fupin.models import Listing, Order, Product, RegistrationCode, SaleRecord, User, Village
-from fupin.orders import OrderError, change_order, orders_for, place_order
+from fupin.orders.lifecycle import OrderError, change_order, orders_for, place_order
+from fupin.outreach import registration
+from fupin.outreach.registration import RegistrationError, issue_code, redeem_code
+from fupin.outreach.users import Identity, bind_user, identify
 from fupin.periods import today
-from fupin.registration import RegistrationError, issue_code, redeem_code
-from fupin.sales import SaleError, draft_sale, record_sale
-from fupin.search import CatalogSearch
+from fupin.reporting.sales import SaleError, draft_sale, record_sale
 from fupin.settings import PROJECT_ROOT, Settings
 from fupin.setup import init_database, seed_demo
-from fupin.users import Identity, bind_user, identify
 from fupin.values import OrderStatus, Quantity, Role, SupplyMethod
 from tests.conftest import BACKENDS, TEST_DATABASE_URL, Database, _drop_postgres_schema, _postgres_engine
 from tests.e2e import Bot
@@ -694,7 +695,7 @@ def test_webhook_updates_are_processed_only_with_the_secret(bot: Bot) -> None:
     }
     with FakeTelegram() as hook_fake:
         settings = settings_for(hook_fake, str(bot.sessions.kw["bind"].url))
-        with running_telegram(hook_fake, settings, bot.assistant, bot.sessions, webhook=webhook):
+        with running_telegram(hook_fake, settings, bot.dialogue.assistant, bot.sessions, webhook=webhook):
             # Telegram's own deliveries carry the secret the bot registered.
             assert hook_fake.calls("setWebhook")[-1].params["secret_token"] == secret
             hook_fake.send_text(31001, "/start")

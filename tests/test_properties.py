@@ -27,9 +27,10 @@ from rasa.shared.nlu.training_data.message import Message
 from sqlalchemy import func, select, update
 
 from bot.telegram.render import MESSAGE_LIMIT, split_text, utf16_length
-from fupin.catalog_io import export_catalog, import_catalog_files
+from fupin.catalog.files import export_catalog, import_catalog_files
 from fupin.mentions import find_mentions
 from fupin.models import Buyer, CatalogImport, Listing, Notification, Order, Product, SaleRecord, Township, User
+from fupin.outreach.users import bind_user
 from fupin.parsing import (
     ParseError,
     normalize_text,
@@ -44,7 +45,6 @@ from fupin.parsing import (
 )
 from fupin.periods import YEARS, Period, parse_period
 from fupin.spreadsheets import grid
-from fupin.users import bind_user
 from fupin.values import (
     COUNT_UNITS,
     JIN,

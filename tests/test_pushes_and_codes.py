@@ -10,14 +10,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from fupin import notifications
 from fupin.models import Listing, Notification, Product, RegistrationCode, User
-from fupin.order_pushes import parse_order_action
-from fupin.orders import change_order, place_order
+from fupin.orders.lifecycle import change_order, place_order
+from fupin.orders.pushes import parse_order_action
+from fupin.outreach import notifications
+from fupin.outreach.registration import RegistrationError, issue_code, normalise_code, redeem_code
+from fupin.outreach.users import bind_user, identify
 from fupin.parsing import ParseError
-from fupin.registration import RegistrationError, issue_code, normalise_code, redeem_code
 from fupin.setup import seed_demo
-from fupin.users import bind_user, identify
 from fupin.values import Quantity, Role, SupplyMethod
 from tests.conftest import Database
 

@@ -17,11 +17,9 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from fupin import reports
-from fupin.leases import acquire, current, release
 from fupin.models import Notification, Order
-from fupin.periods import Period
-from fupin.reminders import (
+from fupin.outreach.leases import acquire, current, release
+from fupin.outreach.reminders import (
     CATALOGUE,
     OVERVIEW,
     PAYMENT,
@@ -34,6 +32,8 @@ from fupin.reminders import (
     run_due,
     upcoming,
 )
+from fupin.periods import Period
+from fupin.reporting import reports
 from fupin.settings import PROJECT_ROOT, TIMEZONE, Settings
 from fupin.values import OrderStatus, Role
 from tests.conftest import Database
@@ -201,7 +201,7 @@ def test_catch_up_sends_late_within_the_window_and_skips_older(db: Database, cap
     late = run(db, at(2019, 9, 20, 20, 0))
     assert len(late.enqueued) == 1 and late.skipped == ()
     # Down from the 26th until 10:00 on the 28th: the 27th's reminder is 25 hours late: skipped.
-    with caplog.at_level(logging.WARNING, logger="fupin.reminders"):
+    with caplog.at_level(logging.WARNING, logger="fupin.outreach.reminders"):
         missed = run(db, at(2019, 9, 28, 10, 0))
     assert missed.enqueued == ()
     assert [(o.kind, o.period, o.offset) for o in missed.skipped] == [(SALES, "2019Q3", 3)]

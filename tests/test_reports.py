@@ -17,13 +17,17 @@ from openpyxl import Workbook, load_workbook
 from PIL import Image
 from sqlalchemy import func, select, update
 
-from fupin.buyers import find_or_register_buyer
-from fupin.charts import cjk_font
 from fupin.db import make_engine, make_session_factory
 from fupin.models import Listing, Product, ReportSubmission, SaleRecord, Township, Village
-from fupin.orders import change_order, place_order
+from fupin.orders.buyers import find_or_register_buyer
+from fupin.orders.lifecycle import change_order, place_order
+from fupin.outreach.users import bind_user, identify
 from fupin.periods import Period, quarter_of, today
-from fupin.reports import (
+from fupin.reporting.attachment2 import NOTES as NOTES2
+from fupin.reporting.attachment2 import SEED_HEADERS as HEADERS2
+from fupin.reporting.attachment3 import NOTES as NOTES3
+from fupin.reporting.charts import cjk_font
+from fupin.reporting.reports import (
     LEAD_UNITS,
     import_sales_report,
     lead_unit_report,
@@ -35,13 +39,9 @@ from fupin.reports import (
     write_purchases_form,
     write_sales_form,
 )
-from fupin.sales import SaleDraft, record_sale
+from fupin.reporting.sales import SaleDraft, record_sale
 from fupin.settings import PROJECT_ROOT
 from fupin.setup import init_database, seed_demo
-from fupin.spreadsheets.attachment2 import NOTES as NOTES2
-from fupin.spreadsheets.attachment2 import SEED_HEADERS as HEADERS2
-from fupin.spreadsheets.attachment3 import NOTES as NOTES3
-from fupin.users import bind_user, identify
 from fupin.values import JIN, Quantity, Role, SupplyMethod
 from tests.conftest import Database
 

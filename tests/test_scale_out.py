@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fupin.db import make_engine, make_session_factory
 from fupin.models import Lease, Listing, Notification, Order, Township, User, utcnow
-from fupin.registration import issue_code
+from fupin.outreach.registration import issue_code
 from fupin.values import Role
 from tests.bot_process import BotProcess
 from tests.conftest import TEST_DATABASE_URL

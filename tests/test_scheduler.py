@@ -12,9 +12,9 @@ from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from sqlalchemy import MetaData, Table, select, update
 
 from bot.scheduler import CATCH_UP_JOB, LEASE_NAME, TICK_JOB, start_reminders, stop
-from fupin.leases import current
 from fupin.models import Lease, Notification, utcnow
-from fupin.reminders import CATALOGUE
+from fupin.outreach.leases import current
+from fupin.outreach.reminders import CATALOGUE
 from fupin.settings import Settings
 from fupin.values import Role
 from tests.conftest import Database

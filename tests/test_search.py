@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from fupin.catalog import add_alias
-from fupin.catalog_io import import_catalog_files
+from fupin.catalog.files import import_catalog_files
+from fupin.catalog.listings import add_alias
+from fupin.catalog.search import CatalogSearch, sounds_like
 from fupin.models import Listing, Product, Township
-from fupin.search import CatalogSearch, sounds_like
 from fupin.setup import seed_demo
 from tests.conftest import Database
 from tests.helpers import row, write_xlsx

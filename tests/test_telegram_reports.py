@@ -14,14 +14,14 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from fupin.models import ReportSubmission, SaleRecord, Township
+from fupin.outreach.users import identify, sender_of
 from fupin.periods import Period, quarter_of, today
-from fupin.reports import lead_unit_report, submitted, township_report
-from fupin.sales import SaleDraft, record_sale
-from fupin.spreadsheets.attachment2 import NOTES as NOTES2
-from fupin.spreadsheets.attachment2 import SEED_HEADERS as HEADERS2
-from fupin.spreadsheets.attachment2 import seed_date
-from fupin.spreadsheets.attachment3 import ATTACHMENT3
-from fupin.users import identify, sender_of
+from fupin.reporting.attachment2 import NOTES as NOTES2
+from fupin.reporting.attachment2 import SEED_HEADERS as HEADERS2
+from fupin.reporting.attachment2 import seed_date
+from fupin.reporting.attachment3 import ATTACHMENT3
+from fupin.reporting.reports import lead_unit_report, submitted, township_report
+from fupin.reporting.sales import SaleDraft, record_sale
 from fupin.values import JIN, Quantity
 from tests.e2e import Bot
 from tests.fake_telegram import FakeTelegram, Sent

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.assistant import Reply, to_replies
+from bot.dialogue.assistant import Reply, to_replies
 from bot.logs import RedactSecrets
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.render import MESSAGE_LIMIT, inline_keyboard, split_text, utf16_length
@@ -79,7 +79,7 @@ def test_action_results_are_still_validated_after_building_the_validator_once() 
     from jsonschema import ValidationError
     from rasa.core.actions.action import RemoteAction
 
-    from bot.assistant import validate_action_results_with_a_built_validator
+    from bot.dialogue.assistant import validate_action_results_with_a_built_validator
 
     validate_action_results_with_a_built_validator()
     validate_action_results_with_a_built_validator()  # idempotent: never wraps itself twice

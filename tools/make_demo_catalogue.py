@@ -7,7 +7,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from fupin.spreadsheets.attachment1 import ATTACHMENT1, SEED_HEADERS
+from fupin.catalog.attachment1 import ATTACHMENT1, SEED_HEADERS
 
 OUT = Path(__file__).resolve().parent.parent / "fupin" / "data" / "demo_catalogue.xlsx"
 HEADERS = SEED_HEADERS

@@ -22,8 +22,8 @@ from bot.telegram import handlers, reports, texts
 from bot.telegram.pushes import PushSender
 from bot.telegram.retry import call_with_retry
 from bot.telegram.runtime import BotData, Runtime
+from fupin.outreach.users import bind_user, sender_of
 from fupin.settings import Settings
-from fupin.users import bind_user, sender_of
 from fupin.values import Role
 
 logger = logging.getLogger(__name__)

@@ -14,17 +14,17 @@ from telegram import Bot, BotCommandScopeChat, Message, ReplyKeyboardRemove, Upd
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.assistant import Reply
+from bot.dialogue.assistant import Reply
 from bot.telegram import texts
 from bot.telegram.render import contact_keyboard, inline_keyboard, split_text, utf16_length
 from bot.telegram.retry import NotSent, call_with_retry
 from bot.telegram.runtime import Context, Runtime, runtime_of
-from fupin.catalog_io import export_catalog, import_catalog_files
-from fupin.order_pushes import parse_order_action
+from fupin.catalog.files import export_catalog, import_catalog_files
+from fupin.orders.pushes import parse_order_action
+from fupin.outreach.registration import RegistrationError, issue_code, redeem_code
+from fupin.outreach.users import Identity, identify, sender_of
 from fupin.parsing import ParseError, parse_phone
-from fupin.registration import RegistrationError, issue_code, redeem_code
 from fupin.settings import TIMEZONE
-from fupin.users import Identity, identify, sender_of
 from fupin.values import Role
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Deliver the outbox (`fupin.notifications`) to Telegram: new orders, status changes, reminders."""
+"""Deliver the outbox (`fupin.outreach.notifications`) to Telegram: new orders, status changes, reminders."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from telegram.error import BadRequest, Forbidden
 
 from bot.telegram.render import inline_keyboard, split_text
 from bot.telegram.retry import NotSent, call_with_retry
-from fupin import notifications
-from fupin.notifications import Push
+from fupin.outreach import notifications
+from fupin.outreach.notifications import Push
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ when its header row is 附件2's (采购单位, 销售时间, 产品品种, 销�
 left to the 附件1 catalogue import. It is imported for the quarter its caption names (2026Q4, 上季度),
 else for the current quarter, and the answer says which.
 
-The handlers are thin: fupin.reports compiles, writes, submits and imports; here are only the chat's
+The handlers are thin: fupin.reporting.reports compiles, writes, submits and imports; here are only the chat's
 arguments, permissions and Chinese answers.
 """
 
@@ -34,9 +34,11 @@ from bot.telegram import handlers, texts
 from bot.telegram.render import inline_keyboard
 from bot.telegram.retry import NotSent, call_with_retry
 from bot.telegram.runtime import Context, runtime_of
+from fupin.outreach.users import Identity
 from fupin.periods import Period, parse_period, quarter_of, today
 from fupin.places import Gazetteer, TownshipEntry
-from fupin.reports import (
+from fupin.reporting.attachment2 import ATTACHMENT2
+from fupin.reporting.reports import (
     FORM_NAMES,
     PURCHASES,
     SALES,
@@ -54,10 +56,8 @@ from fupin.reports import (
     write_sales_form,
     yuan,
 )
-from fupin.spreadsheets.attachment2 import ATTACHMENT2
 from fupin.spreadsheets.forms import locate_form
 from fupin.spreadsheets.grid import SpreadsheetError
-from fupin.users import Identity
 from fupin.values import Role
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import CallbackContext, ExtBot
 
-from bot.assistant import Dialogue, DialogueRuntime
+from bot.dialogue.assistant import Dialogue, DialogueRuntime
 from bot.scheduler import ReminderService
 from bot.telegram.pushes import PushSender
 from bot.telegram.ratelimit import RateLimiter

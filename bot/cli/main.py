@@ -15,18 +15,18 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import logs
-from bot.assistant import DialogueRuntime, model_path
-from bot.cli_reminders import register as register_reminder_commands
-from bot.cli_reports import register as register_report_commands
-from fupin.catalog import catalog_summary
-from fupin.catalog_io import export_catalog, import_catalog_files
+from bot.cli.reminders import register as register_reminder_commands
+from bot.cli.reports import register as register_report_commands
+from bot.dialogue.assistant import DialogueRuntime, model_path
+from fupin.catalog.files import export_catalog, import_catalog_files
+from fupin.catalog.listings import catalog_summary
+from fupin.catalog.search import CatalogSearch
 from fupin.db import make_engine, make_session_factory
+from fupin.outreach.registration import issue_code
+from fupin.outreach.users import bind_user
 from fupin.parsing import ParseError
-from fupin.registration import issue_code
-from fupin.search import CatalogSearch
 from fupin.settings import Settings
 from fupin.setup import catalogue_is_empty, init_database, seed_demo
-from fupin.users import bind_user
 from fupin.values import Role, format_yuan
 
 logger = logging.getLogger(__name__)

@@ -40,7 +40,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
-from fupin.buyers import find_buyer, find_or_register_buyer, purchase_remark
 from fupin.models import (
     ORDER_SOURCE,
     REPORT_SOURCE,
@@ -56,11 +55,10 @@ from fupin.models import (
     Village,
     utcnow,
 )
+from fupin.orders.buyers import find_buyer, find_or_register_buyer, purchase_remark
 from fupin.periods import Period
 from fupin.places import Gazetteer
-from fupin.sales import Progress, percent, progress, wan
-from fupin.settings import TIMEZONE
-from fupin.spreadsheets.attachment2 import (
+from fupin.reporting.attachment2 import (
     ATTACHMENT2,
     SalesRowReader,
     household_cell,
@@ -68,7 +66,9 @@ from fupin.spreadsheets.attachment2 import (
     seed_date,
     yuan_cell,
 )
-from fupin.spreadsheets.attachment3 import ATTACHMENT3
+from fupin.reporting.attachment3 import ATTACHMENT3
+from fupin.reporting.sales import Progress, percent, progress, wan
+from fupin.settings import TIMEZONE
 from fupin.spreadsheets.forms import FormSheet, FormSpec, locate_form, write_forms
 from fupin.spreadsheets.grid import RowIssue, SpreadsheetError
 from fupin.values import (
@@ -1036,7 +1036,7 @@ def _write_overview_workbook(view: Overview, path: Path) -> None:
 
 def write_overview(session: Session, period: Period, out_dir: Path) -> list[Path]:
     """Write the quarter's overview: one workbook (总体情况, 各乡镇, 牵头单位) and two PNG charts."""
-    from fupin.charts import TargetBar, progress_chart, township_chart  # matplotlib only when drawing
+    from fupin.reporting.charts import TargetBar, progress_chart, township_chart  # matplotlib only when drawing
 
     view = overview(session, period)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from fupin.periods import Period, parse_period
 from fupin.places import Gazetteer, TownshipEntry
-from fupin.reports import (
+from fupin.reporting.reports import (
     import_sales_report,
     known_lead_units,
     lead_unit_report,
@@ -26,7 +26,7 @@ from fupin.reports import (
 from fupin.setup import init_database
 
 if TYPE_CHECKING:
-    from bot.cli import Context  # bot.cli imports this module: only the type is needed here
+    from bot.cli.main import Context  # bot.cli.main imports this module: only the type is needed here
 
 logger = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fupin.catalog.search import CatalogNames, ProductVocabulary
 from fupin.models import Listing, Product, utcnow
+from fupin.outreach.users import Identity
 from fupin.parsing import parse_quantity
 from fupin.places import Gazetteer
-from fupin.search import CatalogNames, ProductVocabulary
-from fupin.users import Identity
 from fupin.values import MAX_PRICE_FEN, MAX_QUANTITY, Price, Quantity, format_yuan, quantity_problem
 
 logger = logging.getLogger(__name__)

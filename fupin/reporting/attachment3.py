@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fupin.spreadsheets.attachment2 import (
+from fupin.reporting.attachment2 import (
     AMOUNT_FORMAT,
     DATE_FORMAT,
     HOUSEHOLD_ALIASES,

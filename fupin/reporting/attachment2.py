@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from fupin.catalog.attachment1 import parse_household, parse_product
 from fupin.parsing import ParseError, normalize_text, parse_amount, parse_quantity
 from fupin.periods import Period
 from fupin.places import Gazetteer, Place, TownshipEntry
-from fupin.spreadsheets.attachment1 import parse_household, parse_product
 from fupin.spreadsheets.forms import FormColumn, FormSpec, FormTable
 from fupin.spreadsheets.grid import RowIssue
 from fupin.values import JIN, Quantity

@@ -135,7 +135,7 @@ def tracker_store_for(settings: Settings) -> Any:
     """Rasa's conversation store: SQL in the project's database unless configured otherwise."""
     from rasa.core.tracker_store import InMemoryTrackerStore
 
-    from bot.tracker_store import CoreSQLTrackerStore
+    from bot.dialogue.tracker_store import CoreSQLTrackerStore
 
     url_text = settings.tracker_store_url or settings.database_url
     if url_text == "memory":

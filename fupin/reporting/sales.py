@@ -11,11 +11,11 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fupin.buyers import find_or_register_buyer, purchase_remark
+from fupin.catalog.search import CatalogNames, ProductVocabulary
 from fupin.models import REPORT_SOURCE, Buyer, Listing, SaleRecord, Township, Village
+from fupin.orders.buyers import find_or_register_buyer, purchase_remark
+from fupin.outreach.users import Identity
 from fupin.periods import Period
-from fupin.search import CatalogNames, ProductVocabulary
-from fupin.users import Identity
 from fupin.values import (
     ANNUAL_TARGET_FEN,
     DEEP_POVERTY_TARGET_FEN,

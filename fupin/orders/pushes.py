@@ -1,6 +1,6 @@
 """What an order's life pushes to people: the new order to its supply contacts, status changes to the buyer.
 
-Written into the outbox (`fupin.notifications`) in the transaction that changes the order. Buttons
+Written into the outbox (`fupin.outreach.notifications`) in the transaction that changes the order. Buttons
 carry neutral actions ("order:confirm:XF…") that a front-end turns into a dialogue request.
 """
 
@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fupin.models import Order, User
-from fupin.notifications import enqueue
-from fupin.users import Identity, users_for_listing
+from fupin.outreach.notifications import enqueue
+from fupin.outreach.users import Identity, users_for_listing
 from fupin.values import OrderStatus, Quantity, format_yuan, supply_method_labels
 
 logger = logging.getLogger(__name__)

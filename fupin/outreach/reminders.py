@@ -2,7 +2,7 @@
 
 The calendar (`calendar`) lists occurrences — kind, due time in Asia/Shanghai, period, offset — from
 the plan's dates; `upcoming` adds who each one is for; `run_due` writes the due ones to the push
-outbox (`fupin.notifications`). Every push carries the dedupe key (kind, period, offset, recipient),
+outbox (`fupin.outreach.notifications`). Every push carries the dedupe key (kind, period, offset, recipient),
 written in the outbox before anything is sent, so a reminder goes out at most once whatever restarts,
 catch-ups after downtime or second processes do. Knows nothing of Telegram or APScheduler.
 
@@ -25,11 +25,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fupin import reports
 from fupin.models import Listing, Notification, Order, Product, Township, User, Village, utcnow
-from fupin.notifications import enqueue
-from fupin.orders import view
+from fupin.orders.lifecycle import view
+from fupin.outreach.notifications import enqueue
 from fupin.periods import Period, parse_period, quarter_of
+from fupin.reporting import reports
 from fupin.settings import PROJECT_ROOT, TIMEZONE, Settings
 from fupin.values import OrderStatus, Role, format_yuan
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from fupin.catalog import HouseholdRef, ListingDraft
+from fupin.catalog.listings import HouseholdRef, ListingDraft
 from fupin.parsing import ParseError, normalize_text, parse_price, parse_quantity, parse_supply_methods, split_contact
 from fupin.places import Gazetteer, Place, TownshipEntry
 from fupin.spreadsheets.forms import FormColumn, FormSpec, FormTable

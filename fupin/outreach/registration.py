@@ -18,10 +18,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fupin.models import RegistrationCode, Township, User, Village, utcnow
+from fupin.outreach.users import bind_user
 from fupin.parsing import ParseError
 from fupin.places import Gazetteer
 from fupin.settings import TIMEZONE
-from fupin.users import bind_user
 from fupin.values import Role, lead_units
 
 logger = logging.getLogger(__name__)

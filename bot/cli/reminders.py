@@ -8,13 +8,13 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from fupin.models import utcnow
+from fupin.outreach.reminders import ReminderConfig, run_due, upcoming
 from fupin.periods import today
-from fupin.reminders import ReminderConfig, run_due, upcoming
 from fupin.settings import TIMEZONE
 from fupin.setup import init_database
 
 if TYPE_CHECKING:
-    from bot.cli import Context
+    from bot.cli.main import Context
 
 logger = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from fupin.buyers import clean_unit_name, find_or_register_buyer, purchase_remark
 from fupin.models import ORDER_SOURCE, Buyer, Household, Listing, Order, SaleRecord, User, utcnow
-from fupin.order_pushes import push_new_order, push_status_change
+from fupin.orders.buyers import clean_unit_name, find_or_register_buyer, purchase_remark
+from fupin.orders.pushes import push_new_order, push_status_change
+from fupin.outreach.users import Identity, split_sender
 from fupin.parsing import parse_phone
 from fupin.settings import TIMEZONE
-from fupin.users import Identity, split_sender
 from fupin.values import (
     BuyerCategory,
     OrderStatus,

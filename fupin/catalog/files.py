@@ -11,15 +11,15 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from fupin.catalog import CatalogWriter, ListingDraft, listing_key
+from fupin.catalog.attachment1 import ATTACHMENT1, COUNTY_CATALOG_TITLE, RowReader
+from fupin.catalog.listings import CatalogWriter, ListingDraft, listing_key
 from fupin.models import CatalogImport, Household, Listing, Product, ProductAlias, SupplyContact, Township, Village
+from fupin.outreach.users import Identity
 from fupin.parsing import parse_phone
 from fupin.places import Gazetteer, Place
 from fupin.settings import TIMEZONE
-from fupin.spreadsheets.attachment1 import ATTACHMENT1, COUNTY_CATALOG_TITLE, RowReader
 from fupin.spreadsheets.forms import locate_form, write_form
 from fupin.spreadsheets.grid import RowIssue, SpreadsheetError
-from fupin.users import Identity
 from fupin.values import Quantity, format_yuan, supply_method_labels
 
 logger = logging.getLogger(__name__)
