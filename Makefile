@@ -61,9 +61,10 @@ eval-nlu: vocab ## Evaluate NLU on the held-out set (intent report, confusion ma
 	$(RASA) test nlu --nlu data --cross-validation --folds 3 --out results/cross-validation
 	@echo "Reports: results/holdout (intent_report.json, intent_confusion_matrix.png), results/cross-validation"
 
-lint: $(DEV_INSTALLED) ## Check style with ruff
+lint: $(DEV_INSTALLED) ## Check style (ruff) and types (mypy on fupin, bot, actions, nlu)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 format: $(DEV_INSTALLED) ## Reformat with ruff
 	$(PY) -m ruff check --fix .

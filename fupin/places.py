@@ -235,8 +235,8 @@ class Gazetteer:
             if len(township.stem) >= 2:
                 names.append((township.stem, township, None))
                 stems.add(township.stem)
-        for village in self.villages:
-            names.append((village.short_name, self.township_by_id[village.township_id], village))
+        for entry in self.villages:
+            names.append((entry.short_name, self.township_by_id[entry.township_id], entry))
         names.sort(key=lambda n: -len(n[0]))
         hits: list[tuple[int, int, TownshipEntry, VillageEntry | None]] = []
         for written, township, village in names:

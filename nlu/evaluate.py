@@ -102,10 +102,11 @@ def main() -> int:
     scores = score(examples, parsed)
     print(f"held-out examples: {scores.total}")
     print(f"intent accuracy: {scores.accuracy:.1%}  (target ≥ 95%)")
-    report = {"intent_accuracy": scores.accuracy, "entities": {}}
+    entities: dict[str, dict[str, float]] = {}
+    report = {"intent_accuracy": scores.accuracy, "entities": entities}
     for entity in ENTITY_TYPES:
         precision, recall, f1, support = scores.f1(entity)
-        report["entities"][entity] = {"precision": precision, "recall": recall, "f1": f1, "support": support}
+        entities[entity] = {"precision": precision, "recall": recall, "f1": f1, "support": support}
         print(f"entity {entity:<14} P {precision:6.1%}  R {recall:6.1%}  F1 {f1:6.1%}  (n={support}, target F1 ≥ 93%)")
     for line in scores.errors:
         print("  " + line)

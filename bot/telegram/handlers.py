@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, BotCommandScopeChat, Message, ReplyKeyboardRemove, Update
@@ -52,14 +54,14 @@ async def identity_of(runtime: Runtime, update: Update) -> Identity:
     return await asyncio.to_thread(read)
 
 
-async def say(bot: Bot, chat_id: int, text: str, **kwargs: object) -> Message | None:
+async def say(bot: Bot, chat_id: int, text: str, **kwargs: Any) -> Message | None:
     """Send a text (split when long) with retries; None when it could not be sent."""
     message = None
     chunks = split_text(text)
     for index, chunk in enumerate(chunks):
         extra = kwargs if index == len(chunks) - 1 else {}
         try:
-            message = await call_with_retry(lambda c=chunk, e=extra: bot.send_message(chat_id, c, **e), what="reply")
+            message = await call_with_retry(functools.partial(bot.send_message, chat_id, chunk, **extra), what="reply")
         except (Forbidden, NotSent) as exc:
             logger.warning("reply to chat %s not sent: %s", chat_id, exc)
             return None
@@ -341,7 +343,7 @@ async def rate_limit(update: Update, context: Context) -> None:
         logger.info("user %s is sending too fast", user.id)
         if update.callback_query is not None:
             await call_with_retry(
-                lambda: update.callback_query.answer(texts.TOO_FAST), what="answer callback", idempotent=True
+                functools.partial(update.callback_query.answer, texts.TOO_FAST), what="answer callback", idempotent=True
             )
         else:
             await say(context.bot, update.effective_chat.id, texts.TOO_FAST)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from pathlib import Path
 
@@ -80,13 +81,13 @@ class PushSender:
             for index, chunk in enumerate(chunks):
                 markup = inline_keyboard(push.buttons) if index == len(chunks) - 1 else None
                 await call_with_retry(
-                    lambda c=chunk, m=markup: self._bot.send_message(chat_id, c, reply_markup=m),
+                    functools.partial(self._bot.send_message, chat_id, chunk, reply_markup=markup),
                     what=f"push {push.id}",
                 )
             for attachment in push.attachments:
                 path = Path(attachment)
                 await call_with_retry(
-                    lambda p=path: self._bot.send_document(chat_id, p.read_bytes(), filename=p.name),
+                    functools.partial(self._bot.send_document, chat_id, path.read_bytes(), filename=path.name),
                     what=f"push {push.id} file",
                 )
         except Forbidden as exc:

@@ -55,7 +55,7 @@ def _digest(code: str) -> str:
 def normalise_code(text: str) -> str:
     """A code as typed: spaces and dashes dropped, upper case; letters easily confused mapped back."""
     cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
-    return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    return cleaned.translate(str.maketrans("OIL", "011"))
 
 
 def describe_scope(role: Role, township: str | None, village: str | None, lead_unit: str | None) -> str:
