@@ -315,9 +315,7 @@ class Order(Base):
 
 # Where a sale record came from (SaleRecord.source).
 ORDER_SOURCE = "order"  # written by a delivered order (fupin.orders.lifecycle)
-REPORT_SOURCE = (
-    "report"  # reported by a township: in chat (fupin.reporting.sales) or in its 附件2 file (fupin.reporting.reports)
-)
+REPORT_SOURCE = "report"  # reported by a township: in chat (fupin.reporting.sales) or in its 附件2 file (fupin.reporting.sales_import)
 
 
 class SaleRecord(Base):

@@ -33,7 +33,7 @@ from fupin.outreach.reminders import (
     upcoming,
 )
 from fupin.periods import Period
-from fupin.reporting import reports
+from fupin.reporting.submissions import submit_report
 from fupin.settings import PROJECT_ROOT, TIMEZONE, Settings
 from fupin.values import OrderStatus, Role
 from tests.conftest import Database
@@ -177,7 +177,7 @@ def test_a_township_that_submitted_gets_no_reminder(db: Database) -> None:
             ("sales", "龙角镇", township_id(session, "龙角镇")),
             ("purchases", "县教委", None),
         ):
-            reports.submit_report(
+            submit_report(
                 session,
                 kind=kind,
                 period=Period(2019, 3),
@@ -328,7 +328,7 @@ def test_upcoming_lists_who_would_be_reminded(db: Database) -> None:
         late = user(session, "101", Role.CONTACT, "龙角镇", name="李某").id
         user(session, "102", Role.CONTACT, "泥溪镇")
         listing(session, "龙角镇", at(2019, 8, 1))
-        reports.submit_report(
+        submit_report(
             session,
             kind="sales",
             period=Period(2019, 3),

@@ -27,19 +27,13 @@ from fupin.reporting.attachment2 import NOTES as NOTES2
 from fupin.reporting.attachment2 import SEED_HEADERS as HEADERS2
 from fupin.reporting.attachment3 import NOTES as NOTES3
 from fupin.reporting.charts import cjk_font
-from fupin.reporting.reports import (
-    LEAD_UNITS,
-    import_sales_report,
-    lead_unit_report,
-    overview,
-    submit_report,
-    submitted,
-    township_report,
-    write_overview,
-    write_purchases_form,
-    write_sales_form,
-)
+from fupin.reporting.form_writers import write_purchases_form, write_sales_form
+from fupin.reporting.overview import overview
+from fupin.reporting.overview_workbook import write_overview
+from fupin.reporting.quarter import LEAD_UNITS, lead_unit_report, township_report
 from fupin.reporting.sales import SaleDraft, record_sale
+from fupin.reporting.sales_import import import_sales_report
+from fupin.reporting.submissions import submit_report, submitted
 from fupin.settings import PROJECT_ROOT
 from fupin.setup import init_database, seed_demo
 from fupin.values import JIN, Quantity, Role, SupplyMethod

@@ -20,8 +20,9 @@ from fupin.reporting.attachment2 import NOTES as NOTES2
 from fupin.reporting.attachment2 import SEED_HEADERS as HEADERS2
 from fupin.reporting.attachment2 import seed_date
 from fupin.reporting.attachment3 import ATTACHMENT3
-from fupin.reporting.reports import lead_unit_report, submitted, township_report
+from fupin.reporting.quarter import lead_unit_report, township_report
 from fupin.reporting.sales import SaleDraft, record_sale
+from fupin.reporting.submissions import submitted
 from fupin.values import JIN, Quantity
 from tests.e2e import Bot
 from tests.fake_telegram import FakeTelegram, Sent

@@ -10,19 +10,21 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from fupin.periods import Period, parse_period
+from fupin.periods import Period
 from fupin.places import Gazetteer, TownshipEntry
-from fupin.reporting.reports import (
-    import_sales_report,
-    known_lead_units,
-    lead_unit_report,
-    overview,
-    township_report,
-    write_overview,
-    write_purchases_form,
-    write_sales_form,
-    yuan,
+from fupin.reporting.documents import (
+    NoTownshipForFile,
+    ReportInputError,
+    file_township,
+    parse_quarter,
+    sales_form_unit,
 )
+from fupin.reporting.form_writers import write_purchases_form, write_sales_form
+from fupin.reporting.formatting import yuan
+from fupin.reporting.overview import overview
+from fupin.reporting.overview_workbook import write_overview
+from fupin.reporting.quarter import known_lead_units, lead_unit_report, township_report
+from fupin.reporting.sales_import import import_sales_report
 from fupin.setup import init_database
 
 if TYPE_CHECKING:
@@ -40,8 +42,12 @@ def _print(line: str = "") -> None:
 
 
 def _quarter(text: str) -> Period:
-    period = parse_period(text)
-    if period is None or period.quarter is None:
+    # Always named on the command line: an empty --quarter is an error here, not the current quarter.
+    try:
+        period = parse_quarter(text) if text.strip() else None
+    except ReportInputError:
+        period = None  # answered below with the command line's own hint
+    if period is None:
         raise InputError(f"无法识别的季度“{text}”，请写成 2019Q3 这样（年份加 Q 加季度 1-4）")
     return period
 
@@ -130,9 +136,19 @@ def cmd_report_import(ctx: Context, args: argparse.Namespace) -> int:
     """Import a township's filled 附件2 for a quarter; exits 1 when the file or any row was rejected."""
     period = _quarter(args.quarter)
     init_database(ctx.engine, ctx.sessions)
+    path = Path(args.file)
     with ctx.sessions() as session:
-        township = _township(session, args.township)
-    result = import_sales_report(ctx.sessions, Path(args.file), period, township.id, None)
+        if args.township:
+            township = _township(session, args.township)
+        else:
+            # Without --township the file is taken as the county's: its 填报单位 names the township.
+            try:
+                township = file_township(Gazetteer.load(session), None, "", sales_form_unit(path) or "")
+            except NoTownshipForFile as exc:
+                raise InputError(
+                    f"{path.name}：表中没有填写填报单位，请用 --township 写明是哪个乡镇（街道）的附件2"
+                ) from exc
+    result = import_sales_report(ctx.sessions, path, period, township.id, None)
     for line in result.lines():
         _print(line)
     return 0 if result.ok else 1
@@ -164,5 +180,5 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     imp = sub.add_parser("import", help="导入乡镇（街道）报送的附件2（.xlsx/.csv）")
     imp.add_argument("file", metavar="FILE")
     imp.add_argument("--quarter", required=True, help=quarter_help)
-    imp.add_argument("--township", required=True, help="报送的乡镇（街道）")
+    imp.add_argument("--township", help="报送的乡镇（街道），不写则按表中的填报单位")
     imp.set_defaults(handler=_guarded(cmd_report_import))

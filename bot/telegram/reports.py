@@ -8,18 +8,17 @@ Who gets what:
 - A lead unit's contact (role lead) does the same with its 附件3.
 - An admin gets the forms and the overview as files: /report sales|purchases|overview 季度 [单位].
 
-A spreadsheet is a township's 附件2 when its caption says so (附件2, 销售) or, without such a caption,
-when its header row is 附件2's (采购单位, 销售时间, 产品品种, 销售数量, 销售金额); everything else is
-left to the 附件1 catalogue import. It is imported for the quarter its caption names (2026Q4, 上季度),
-else for the current quarter, and the answer says which.
+A spreadsheet sent is taken for a township's 附件2, for a quarter and a township, by the rules of
+fupin.reporting.documents; the answer says which quarter.
 
-The handlers are thin: fupin.reporting.reports compiles, writes, submits and imports; here are only the chat's
+The handlers are thin: fupin.reporting compiles, writes, submits and imports; here are only the chat's
 arguments, permissions and Chinese answers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import re
 import tempfile
@@ -35,76 +34,65 @@ from bot.telegram.render import inline_keyboard
 from bot.telegram.retry import NotSent, call_with_retry
 from bot.telegram.runtime import Context, runtime_of
 from fupin.outreach.users import Identity
-from fupin.periods import Period, parse_period, quarter_of, today
+from fupin.periods import Period, parse_period, today
 from fupin.places import Gazetteer, TownshipEntry
-from fupin.reporting.attachment2 import ATTACHMENT2
-from fupin.reporting.reports import (
-    FORM_NAMES,
-    PURCHASES,
-    SALES,
-    QuarterReport,
-    TownshipReport,
-    import_sales_report,
-    known_lead_units,
-    lead_unit_report,
-    overview,
-    submit_report,
-    submitted,
-    township_report,
-    write_overview,
-    write_purchases_form,
-    write_sales_form,
-    yuan,
+from fupin.reporting.documents import (
+    ReportInputError,
+    detect_sales_file,
+    file_quarter,
+    file_township,
+    lead_unit_named,
+    parse_quarter,
+    township_named,
 )
-from fupin.spreadsheets.forms import locate_form
-from fupin.spreadsheets.grid import SpreadsheetError
+from fupin.reporting.form_writers import write_purchases_form, write_sales_form
+from fupin.reporting.formatting import yuan
+from fupin.reporting.kinds import ReportKind, SubmissionSource
+from fupin.reporting.overview import overview
+from fupin.reporting.overview_workbook import write_overview
+from fupin.reporting.quarter import QuarterReport, TownshipReport, lead_unit_report, township_report
+from fupin.reporting.sales_import import import_sales_report
+from fupin.reporting.submissions import submit_report, submitted
 from fupin.values import Role
 
 logger = logging.getLogger(__name__)
 
-OVERVIEW = "overview"
-SUBMIT = "submit"
-DOWNLOAD = "file"
 CALLBACK_PATTERN = r"^rpt:"
 # rpt:submit:2026Q4 / rpt:file:2026Q4 — what is reported (附件2 or 附件3) follows from who presses.
 _CALLBACK = re.compile(r"^rpt:(submit|file):(\d{4})Q([1-4])$")
+
+
+class ButtonAction(str, enum.Enum):
+    """What a button under a report does; the value is in its callback data."""
+
+    SUBMIT = "submit"
+    DOWNLOAD = "file"
+
+
+class AdminRequest(enum.Enum):
+    """What an admin's /report asks for: a form (附件2, 附件3) or the overview."""
+
+    SALES = "sales"
+    PURCHASES = "purchases"
+    OVERVIEW = "overview"
+
+
 ADMIN_KINDS = {
-    "sales": SALES,
-    "附件2": SALES,
-    "销售": SALES,
-    "purchases": PURCHASES,
-    "附件3": PURCHASES,
-    "采购": PURCHASES,
-    "overview": OVERVIEW,
-    "总体": OVERVIEW,
-    "总体情况": OVERVIEW,
+    "sales": AdminRequest.SALES,
+    "附件2": AdminRequest.SALES,
+    "销售": AdminRequest.SALES,
+    "purchases": AdminRequest.PURCHASES,
+    "附件3": AdminRequest.PURCHASES,
+    "采购": AdminRequest.PURCHASES,
+    "overview": AdminRequest.OVERVIEW,
+    "总体": AdminRequest.OVERVIEW,
+    "总体情况": AdminRequest.OVERVIEW,
 }
-# A caption naming the form decides; without one the file's header row does.
-_CATALOGUE_CAPTION = re.compile(r"附件\s*[1一]|目录")
-_SALES_CAPTION = re.compile(r"附件\s*[2二]|销售")
-_QUARTER_CODE = re.compile(r"\d{4}\s*[Qq]\s*[1-4]")
 
 
-class ReportInputError(Exception):
-    """Input the person has to correct; the message is the Chinese answer."""
-
-
-def callback_data(action: str, period: Period) -> str:
+def callback_data(action: ButtonAction, period: Period) -> str:
     """A report button's data (rpt:submit:2026Q4), well under Telegram's 64 bytes."""
-    return f"rpt:{action}:{period.code}"
-
-
-def parse_quarter(text: str) -> Period:
-    """The quarter a /report argument names (2026Q4, 2026年第4季度, 上季度); the current one when empty."""
-    period = parse_period(text) if text else quarter_of(today())
-    if period is None or period.quarter is None:
-        raise ReportInputError(texts.BAD_QUARTER.format(text=text))
-    return period
-
-
-def kind_of(report: QuarterReport) -> str:
-    """SALES for a township's report, PURCHASES for a lead unit's."""
-    return SALES if isinstance(report, TownshipReport) else PURCHASES
+    return f"rpt:{action.value}:{period.code}"
 
 
 def reports_for(identity: Identity) -> bool:
@@ -122,16 +110,12 @@ def _own_report(session: Session, identity: Identity, period: Period) -> Quarter
     return lead_unit_report(session, period, identity.lead_unit)
 
 
-def _form_name(report: QuarterReport) -> str:
-    return FORM_NAMES[kind_of(report)]
-
-
-def _file_name(reporter: str, period: Period, kind: str) -> str:
-    return f"{reporter}{period.code}{FORM_NAMES[kind]}.xlsx"
+def _file_name(reporter: str, period: Period, kind: ReportKind) -> str:
+    return f"{reporter}{period.code}{kind.form_name}.xlsx"
 
 
 def _write_own_form(session: Session, report: QuarterReport, folder: Path) -> Path:
-    out = folder / _file_name(report.reporter, report.period, kind_of(report))
+    out = folder / _file_name(report.reporter, report.period, report.kind)
     if isinstance(report, TownshipReport):
         return write_sales_form(session, report.period, report.township_id, out)
     return write_purchases_form(session, report.period, report.reporter, out)
@@ -161,7 +145,7 @@ async def send_file(
 
 
 def _submit_markup(period: Period) -> InlineKeyboardMarkup | None:
-    return inline_keyboard([(texts.SUBMIT_BUTTON, callback_data(SUBMIT, period))])
+    return inline_keyboard([(texts.SUBMIT_BUTTON, callback_data(ButtonAction.SUBMIT, period))])
 
 
 # ------------------------------------------------------------------------------------------ /report
@@ -191,11 +175,10 @@ async def cmd_report(update: Update, context: Context) -> None:
             return _own_report(session, identity, period)
 
     report = await asyncio.to_thread(read)
-    form = _form_name(report)
-    buttons = [(texts.FILE_BUTTON.format(form=form), callback_data(DOWNLOAD, period))]
+    buttons = [(texts.FILE_BUTTON.format(form=report.form_name), callback_data(ButtonAction.DOWNLOAD, period))]
     if _started(period):
-        buttons.insert(0, (texts.SUBMIT_BUTTON, callback_data(SUBMIT, period)))
-    hint = texts.REPORT_HINT_SALES if kind_of(report) == SALES else texts.REPORT_HINT_PURCHASES
+        buttons.insert(0, (texts.SUBMIT_BUTTON, callback_data(ButtonAction.SUBMIT, period)))
+    hint = texts.REPORT_HINT_SALES if report.kind is ReportKind.SALES else texts.REPORT_HINT_PURCHASES
     text = "\n".join([*report.summary_lines(), "", hint])
     await handlers.say(context.bot, chat_id, text, reply_markup=inline_keyboard(buttons))
 
@@ -208,7 +191,7 @@ class _Outgoing:
     files: list[tuple[Path, str]] = field(default_factory=list)
 
 
-def _admin_request(args: list[str]) -> tuple[str, Period, str]:
+def _admin_request(args: list[str]) -> tuple[AdminRequest, Period, str]:
     kind = ADMIN_KINDS.get(args[0].lower()) if args else None
     if kind is None:
         raise ReportInputError(texts.REPORT_ADMIN_USAGE)
@@ -224,39 +207,34 @@ def _admin_request(args: list[str]) -> tuple[str, Period, str]:
     return kind, period, "".join(rest)
 
 
-def _township(session: Session, name: str) -> TownshipEntry:
-    township = Gazetteer.load(session).township_named(name)
-    if township is None:
-        raise ReportInputError(texts.UNKNOWN_TOWNSHIP.format(name=name))
-    return township
-
-
-def _admin_files(sessions: sessionmaker[Session], kind: str, period: Period, place: str, folder: Path) -> _Outgoing:
+def _admin_files(
+    sessions: sessionmaker[Session], kind: AdminRequest, period: Period, place: str, folder: Path
+) -> _Outgoing:
+    report: QuarterReport
     with sessions() as session:
-        if kind == OVERVIEW:
+        if kind is AdminRequest.OVERVIEW:
             paths = write_overview(session, period, folder)
             text = "\n".join(overview(session, period).summary_lines())
             captions = [
                 texts.OVERVIEW_CAPTION.format(period=period.label) if p.suffix == ".xlsx" else "" for p in paths
             ]
             return _Outgoing(text, list(zip(paths, captions, strict=True)))
-        if kind == SALES and place:
-            report = township_report(session, period, _township(session, place).id)
+        if kind is AdminRequest.SALES and place:
+            report = township_report(session, period, township_named(Gazetteer.load(session), place).id)
             out = _write_own_form(session, report, folder)
             return _Outgoing(files=[(out, _caption(report))])
-        if kind == SALES:
-            out = write_sales_form(session, period, None, folder / _file_name("云阳县各乡镇", period, SALES))
-            done = len(submitted(session, SALES, period))
+        if kind is AdminRequest.SALES:
+            out = write_sales_form(session, period, None, folder / _file_name("云阳县各乡镇", period, ReportKind.SALES))
+            done = len(submitted(session, ReportKind.SALES, period))
             return _Outgoing(files=[(out, texts.ALL_TOWNSHIPS_CAPTION.format(period=period.label, done=done))])
         if place:
-            units = known_lead_units(session)
-            if place not in units:
-                raise ReportInputError(texts.UNKNOWN_LEAD_UNIT.format(name=place, units="、".join(units)))
-            report = lead_unit_report(session, period, place)
+            report = lead_unit_report(session, period, lead_unit_named(session, place))
             out = _write_own_form(session, report, folder)
             return _Outgoing(files=[(out, _caption(report))])
-        out = write_purchases_form(session, period, None, folder / _file_name("各牵头单位", period, PURCHASES))
-        done = len(submitted(session, PURCHASES, period))
+        out = write_purchases_form(
+            session, period, None, folder / _file_name("各牵头单位", period, ReportKind.PURCHASES)
+        )
+        done = len(submitted(session, ReportKind.PURCHASES, period))
         return _Outgoing(files=[(out, texts.ALL_LEAD_UNITS_CAPTION.format(period=period.label, done=done))])
 
 
@@ -304,7 +282,7 @@ async def on_report_button(update: Update, context: Context) -> None:
     if match is None:
         await handlers.say(context.bot, chat_id, texts.REPORT_BUTTON_STALE)
         return
-    action, period = match[1], Period(int(match[2]), int(match[3]))
+    action, period = ButtonAction(match[1]), Period(int(match[2]), int(match[3]))
     runtime = runtime_of(context)
     # Permission is checked at the press, not when the buttons were shown: roles can change meanwhile.
     identity = await handlers.identity_of(runtime, update)
@@ -313,7 +291,7 @@ async def on_report_button(update: Update, context: Context) -> None:
         return
     # One person's presses one at a time, so a double tap reads "already submitted" the second time.
     async with runtime.lock_for(update.effective_user.id):
-        if action == SUBMIT:
+        if action is ButtonAction.SUBMIT:
             await handlers.say(
                 context.bot, chat_id, await asyncio.to_thread(_submit, runtime.sessions, identity, period)
             )
@@ -328,19 +306,19 @@ def _submit(sessions: sessionmaker[Session], identity: Identity, period: Period)
         report = _own_report(session, identity, period)
         submit_report(
             session,
-            kind=kind_of(report),
+            kind=report.kind,
             period=period,
             reporter=report.reporter,
             township_id=report.township_id if isinstance(report, TownshipReport) else None,
             user_id=identity.user_id,
-            source="chat",
+            source=SubmissionSource.CHAT,
             rows=len(report.rows),
             amount_fen=report.total_fen,
         )
     values = {
         "reporter": report.reporter,
         "period": period.label,
-        "form": _form_name(report),
+        "form": report.form_name,
         "rows": len(report.rows),
         "amount": yuan(report.total_fen),
     }
@@ -361,7 +339,7 @@ async def _send_own_form(
 
         report, path = await asyncio.to_thread(write)
         caption = _caption(report)
-        if kind_of(report) == SALES:
+        if report.kind is ReportKind.SALES:
             caption = texts.FORM_CAPTION_SALES.format(summary=caption)
         # The pressed keyboard is gone: offer submitting again under the file while it is still open.
         markup = _submit_markup(period) if report.submission is None and _started(period) else None
@@ -371,59 +349,10 @@ async def _send_own_form(
 # ------------------------------------------------------------------------------------ 附件2 files
 
 
-@dataclass(frozen=True)
-class SalesFile:
-    """A spreadsheet taken for a township's 附件2, with the 填报单位 written on it (may be empty)."""
-
-    unit: str
-
-
-def detect_sales_file(path: Path, caption: str) -> SalesFile | None:
-    """The file as a 附件2 when its caption names one or its header row is 附件2's; None otherwise."""
-    if _CATALOGUE_CAPTION.search(caption):
-        return None
-    try:
-        table = locate_form(path, ATTACHMENT2)
-    except SpreadsheetError:
-        # Not 附件2's header row; still a 附件2 when the caption says so, and its import will say what is wrong.
-        return SalesFile("") if _SALES_CAPTION.search(caption) else None
-    return SalesFile(table.meta.get("填报单位", ""))
-
-
-def file_quarter(caption: str) -> tuple[Period, bool]:
-    """The quarter a caption names (2026Q4, 2026年第4季度, 上季度) and True, or the current quarter and False."""
-    code = _QUARTER_CODE.search(caption)
-    period = parse_period(re.sub(r"\s", "", code[0])) if code else parse_period(caption) if caption.strip() else None
-    if period is None:
-        return quarter_of(today()), False
-    if period.quarter is None:
-        raise ReportInputError(
-            texts.SALES_FILE_NOT_A_QUARTER.format(text=caption, example=quarter_of(today()).previous().code)
-        )
-    return period, True
-
-
-def _township_in(gazetteer: Gazetteer, text: str) -> TownshipEntry | None:
-    spans = gazetteer.spans(text) if text else []
-    return spans[0][2].township if spans else None
-
-
-def _sales_township(sessions: sessionmaker[Session], identity: Identity, caption: str, unit: str) -> tuple[int, str]:
+def _file_township(sessions: sessionmaker[Session], identity: Identity, caption: str, unit: str) -> TownshipEntry:
     with sessions() as session:
         gazetteer = Gazetteer.load(session)
-    named = _township_in(gazetteer, caption)
-    example = quarter_of(today()).code
-    if identity.is_admin:
-        # An admin sends it for the township the caption names, else the one the form's 填报单位 names.
-        township = named or _township_in(gazetteer, unit)
-        if township is None:
-            raise ReportInputError(texts.SALES_FILE_NO_TOWNSHIP.format(example=example))
-        return township.id, township.name
-    assert identity.township_id is not None
-    own = gazetteer.township_by_id[identity.township_id]
-    if named is not None and named.id != own.id:
-        raise ReportInputError(texts.SALES_FILE_OTHER_TOWNSHIP.format(own=own.name, named=named.name))
-    return own.id, own.name
+    return file_township(gazetteer, identity, caption, unit)
 
 
 async def import_sales_document(update: Update, context: Context, identity: Identity, path: Path) -> bool:
@@ -437,13 +366,11 @@ async def import_sales_document(update: Update, context: Context, identity: Iden
     runtime = runtime_of(context)
     try:
         period, named = file_quarter(caption)
-        township_id, township = await asyncio.to_thread(
-            _sales_township, runtime.sessions, identity, caption, found.unit
-        )
+        township = await asyncio.to_thread(_file_township, runtime.sessions, identity, caption, found.unit)
     except ReportInputError as exc:
         await handlers.say(context.bot, message.chat_id, str(exc))
         return True
-    result = await asyncio.to_thread(import_sales_report, runtime.sessions, path, period, township_id, identity.user_id)
+    result = await asyncio.to_thread(import_sales_report, runtime.sessions, path, period, township.id, identity.user_id)
     if named:
         lines = [texts.SALES_FILE_QUARTER_NAMED.format(period=period.label)]
     else:
@@ -451,6 +378,6 @@ async def import_sales_document(update: Update, context: Context, identity: Iden
         lines = [texts.SALES_FILE_QUARTER_DEFAULT.format(period=period.label, example=example)]
     lines += result.lines()
     if result.ok:
-        lines.append(texts.SALES_FILE_SUBMITTED.format(township=township, period=period.label))
+        lines.append(texts.SALES_FILE_SUBMITTED.format(township=township.name, period=period.label))
     await handlers.say(context.bot, message.chat_id, "\n".join(lines))
     return True

@@ -32,9 +32,6 @@ REPORT_ADMIN_USAGE = (
     f"/report overview 季度 —— 总体情况表格和图表\n{QUARTER_EXAMPLES}；不写季度为本季度。"
 )
 REPORT_ONLY = "季度报表只对乡镇（村）供货联系人、牵头单位联系人和县级管理员开放。请先用邀请码登记：/register 邀请码"
-BAD_QUARTER = "无法识别的季度“{text}”。"
-UNKNOWN_TOWNSHIP = "云阳县没有叫“{name}”的乡镇（街道）。"
-UNKNOWN_LEAD_UNIT = "未知的牵头单位“{name}”，可选：{units}。"
 REPORT_HINT_SALES = "核对无误请点“确认报送”。也可以下载附件2，补充、改正后把表格直接发回给我。"
 REPORT_HINT_PURCHASES = "核对无误请点“确认报送”，需要表格请点“下载附件3”。"
 SUBMIT_BUTTON = "确认报送"
@@ -53,12 +50,7 @@ SALES_FILE_QUARTER_NAMED = "按文件说明中的季度导入：{period}。"
 SALES_FILE_QUARTER_DEFAULT = (
     "文件说明中没有写季度，按本季度导入：{period}（其他季度请在发送文件时的说明里写明，如 {example}）。"
 )
-SALES_FILE_NOT_A_QUARTER = "文件说明中的“{text}”不是一个季度，文件未导入。请写明季度，如 {example}。"
 SALES_FILE_SUBMITTED = "{township}{period}附件2已报送，不再提醒。"
-SALES_FILE_NO_TOWNSHIP = (
-    "请在发送文件时的说明里写明是哪个乡镇（街道）的附件2（如“龙角镇 {example}”），或在表中填写填报单位。"
-)
-SALES_FILE_OTHER_TOWNSHIP = "您是{own}的供货联系人，只能报送{own}的附件2（文件说明写的是{named}）。"
 
 # The command menu (set_my_commands): everyone's, and the extra ones in admins' and contacts' chats.
 PUBLIC_COMMANDS = (

@@ -29,7 +29,10 @@ from fupin.models import Listing, Notification, Order, Product, Township, User, 
 from fupin.orders.lifecycle import view
 from fupin.outreach.notifications import enqueue
 from fupin.periods import Period, parse_period, quarter_of
-from fupin.reporting import reports
+from fupin.reporting.kinds import ReportKind
+from fupin.reporting.overview_workbook import write_overview
+from fupin.reporting.quarter import known_lead_units
+from fupin.reporting.submissions import submitted
 from fupin.settings import PROJECT_ROOT, TIMEZONE, Settings
 from fupin.values import OrderStatus, Role, format_yuan
 
@@ -223,7 +226,7 @@ class _Audience:
     def submitted(self, kind: str, period: Period) -> set[str]:
         """Who submitted a report for the period, read once per call."""
         if (kind, period.code) not in self._submitted:
-            self._submitted[(kind, period.code)] = reports.submitted(self.session, kind, period)
+            self._submitted[(kind, period.code)] = submitted(self.session, kind, period)
         return self._submitted[(kind, period.code)]
 
     def townships(self) -> dict[int, str]:
@@ -238,7 +241,7 @@ class _Audience:
 
     def _report_sales(self, occurrence: Occurrence) -> list[Recipient]:
         period = _period(occurrence)
-        done = self.submitted(reports.SALES, period)
+        done = self.submitted(ReportKind.SALES, period)
         names = self.townships()
         contacts = self.users(Role.CONTACT)
         found = []
@@ -252,7 +255,7 @@ class _Audience:
         return found
 
     def _report_purchases(self, occurrence: Occurrence) -> list[Recipient]:
-        done = self.submitted(reports.PURCHASES, _period(occurrence))
+        done = self.submitted(ReportKind.PURCHASES, _period(occurrence))
         return [
             self._recipient(u, u.lead_unit) for u in self.users(Role.LEAD) if u.lead_unit and u.lead_unit not in done
         ]
@@ -261,11 +264,11 @@ class _Audience:
         period = _period(occurrence)
         townships = list(self.townships().values())
         figures = (
-            _coverage("附件2（乡镇销售表）", townships, self.submitted(reports.SALES, period)),
+            _coverage("附件2（乡镇销售表）", townships, self.submitted(ReportKind.SALES, period)),
             _coverage(
                 "附件3（牵头单位采购表）",
-                reports.known_lead_units(self.session),
-                self.submitted(reports.PURCHASES, period),
+                known_lead_units(self.session),
+                self.submitted(ReportKind.PURCHASES, period),
             ),
         )
         return [self._recipient(u, "县级管理员", figures) for u in self.users(Role.ADMIN)]
@@ -504,7 +507,7 @@ def run_due(
     if now.tzinfo is None:
         raise ValueError("naive datetime: pass an aware one")
     config = config or ReminderConfig()
-    writer = overview_writer or reports.write_overview
+    writer = overview_writer or write_overview
     horizon = now - catch_up
     first_day = (horizon - lookback).astimezone(TIMEZONE).date()
     last_day = now.astimezone(TIMEZONE).date()

@@ -1,0 +1,209 @@
+"""The overview as files: the workbook (总体情况, 各乡镇, 牵头单位, styled with openpyxl) and its two charts."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy.orm import Session
+
+from fupin.periods import Period
+from fupin.reporting.attachment2 import yuan_cell
+from fupin.reporting.formatting import local_minute, target_wan
+from fupin.reporting.overview import CHANNEL_NAMES, Overview, ProgressLine, ReporterStatus, overview, ratio
+from fupin.reporting.sales import percent, wan
+from fupin.settings import TIMEZONE
+from fupin.values import ANNUAL_TARGET_FEN, CHANNEL_TARGETS_WAN, DEEP_POVERTY_TARGET_FEN
+
+logger = logging.getLogger(__name__)
+
+_THIN = Side(style="thin")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_MONEY = "#,##0.00"
+_PERCENT = "0.0%"
+
+
+def _table(
+    sheet: Worksheet,
+    title: str,
+    subtitle: str,
+    headers: list[str],
+    rows: list[list[object]],
+    formats: dict[int, str],
+    widths: list[float],
+    note: str = "",
+) -> None:
+    last = get_column_letter(len(headers))
+    sheet.append([title])
+    sheet.merge_cells(f"A1:{last}1")
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A1"].alignment = Alignment(horizontal="center")
+    sheet.append([subtitle])
+    sheet.merge_cells(f"A2:{last}2")
+    sheet.append(headers)
+    for index, width in enumerate(widths, start=1):
+        cell = sheet.cell(row=3, column=index)
+        cell.font = Font(bold=True)
+        cell.border = _BORDER
+        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    for values in rows:
+        sheet.append(values)
+        for index in range(1, len(headers) + 1):
+            cell = sheet.cell(row=sheet.max_row, column=index)
+            cell.border = _BORDER
+            if index in formats and isinstance(cell.value, (int, float, Decimal)):
+                cell.number_format = formats[index]
+    if note:
+        note_row = sheet.max_row + 2
+        sheet.cell(row=note_row, column=1, value=note)
+        sheet.merge_cells(f"A{note_row}:{last}{note_row}")
+        sheet.cell(row=note_row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.row_dimensions[note_row].height = 60
+    sheet.freeze_panes = "A4"
+
+
+def _money(fen: int | None) -> Decimal | str:
+    return "" if fen is None else yuan_cell(fen)
+
+
+def _share(value: Decimal | None) -> Decimal | str:
+    return "" if value is None else value
+
+
+def _progress_row(line: ProgressLine, total_year_fen: int, indent: str = "") -> list[object]:
+    return [
+        indent + line.name,
+        _money(line.quarter_fen),
+        _money(line.quarter_target_fen),
+        _share(line.quarter_ratio),
+        _money(line.year_fen),
+        _money(line.annual_target_fen),
+        _share(line.year_ratio),
+        _share(ratio(line.year_fen, total_year_fen)),
+    ]
+
+
+def _reporter_row(number: int, status: ReporterStatus, deep: bool | None) -> list[object]:
+    submission = status.submission
+    cells: list[object] = [number, status.name]
+    if deep is not None:
+        cells.append("是" if deep else "")
+    cells += [_money(status.quarter_fen), _money(status.year_fen)]
+    if submission is None:
+        return [*cells, "未报送", "", "", "", ""]
+    return [
+        *cells,
+        "已报送",
+        local_minute(submission.submitted_at),
+        submission.source.label,
+        submission.rows,
+        _money(submission.amount_fen),
+    ]
+
+
+def _targets_note() -> str:
+    channels = "、".join(f"{CHANNEL_NAMES[c]}{wan}万元" for c, wan in CHANNEL_TARGETS_WAN.items())
+    return (
+        f"注：1.年度目标按云阳府办发〔2019〕95号实施方案：全年直接销售贫困户农特产品{target_wan(ANNUAL_TARGET_FEN)}，"
+        f"其中深度贫困镇村{target_wan(DEEP_POVERTY_TARGET_FEN)}；{channels}。"
+        "2.季度目标按年度目标的四分之一计；本年累计为当年1月1日至本季度末。"
+        "3.渠道按采购单位类别归类，个人购买只计入全县合计。"
+    )
+
+
+def write_overview_workbook(view: Overview, path: Path) -> None:
+    """Write the overview workbook: 总体情况 against the targets, 各乡镇 and 牵头单位 with their submissions."""
+    label = view.period.label
+    made = f"生成时间：{datetime.now(TIMEZONE):%Y-%m-%d %H:%M}    金额单位：元"
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "总体情况"
+    rows = [_progress_row(view.total, view.total.year_fen), _progress_row(view.deep, view.total.year_fen)]
+    for channel in view.channels:
+        rows.append(_progress_row(channel, view.total.year_fen))
+        rows.extend(_progress_row(part, view.total.year_fen, "　　") for part in channel.parts)
+    rows.append(_progress_row(view.other, view.total.year_fen))
+    _table(
+        sheet,
+        f"云阳县{label}消费扶贫总体情况",
+        made,
+        ["项目", "本季度", "季度目标", "季度完成率", "本年累计", "年度目标", "年度完成率", "占全县（本年累计）"],
+        rows,
+        {2: _MONEY, 3: _MONEY, 4: _PERCENT, 5: _MONEY, 6: _MONEY, 7: _PERCENT, 8: _PERCENT},
+        [30, 16, 18, 12, 16, 18, 12, 16],
+        _targets_note(),
+    )
+    done, missing = view.submitted_townships, view.missing_townships
+    _table(
+        book.create_sheet("各乡镇"),
+        f"云阳县{label}各乡镇（街道）销售及附件2报送情况",
+        f"{made}    附件2已报送{len(done)}个，未报送{len(missing)}个",
+        [
+            "序号",
+            "乡镇（街道）",
+            "深度贫困镇",
+            "本季度销售额",
+            "本年累计",
+            "附件2报送",
+            "报送时间",
+            "报送方式",
+            "报送条数",
+            "报送金额",
+        ],
+        [_reporter_row(n, t, t.deep_poverty) for n, t in enumerate(view.townships, start=1)],
+        {4: _MONEY, 5: _MONEY, 10: _MONEY},
+        [6, 16, 10, 16, 16, 10, 18, 10, 10, 16],
+    )
+    done, missing = view.submitted_lead_units, view.missing_lead_units
+    _table(
+        book.create_sheet("牵头单位"),
+        f"云阳县{label}各牵头单位系统（行业）采购及附件3报送情况",
+        f"{made}    附件3已报送{len(done)}个，未报送{len(missing)}个",
+        ["序号", "牵头单位", "本季度采购额", "本年累计", "附件3报送", "报送时间", "报送方式", "报送条数", "报送金额"],
+        [_reporter_row(n, u, None) for n, u in enumerate(view.lead_units, start=1)],
+        {3: _MONEY, 4: _MONEY, 9: _MONEY},
+        [6, 26, 16, 16, 10, 18, 10, 10, 16],
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+
+
+def write_overview(session: Session, period: Period, out_dir: Path) -> list[Path]:
+    """Write the quarter's overview: one workbook (总体情况, 各乡镇, 牵头单位) and two PNG charts."""
+    from fupin.reporting.charts import TargetBar, progress_chart, township_chart  # matplotlib only when drawing
+
+    view = overview(session, period)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    workbook = out_dir / f"{period.code}消费扶贫总体情况.xlsx"
+    write_overview_workbook(view, workbook)
+    lines = [view.total, view.deep, *view.channels]
+    bars = [
+        TargetBar(
+            line.name.removeprefix("其中："),
+            line.year_ratio or Decimal(0),
+            f"{percent(line.year_fen, line.annual_target_fen or 0)}（{wan(line.year_fen)}/{target_wan(line.annual_target_fen)}）",
+        )
+        for line in lines
+    ]
+    assert period.quarter is not None
+    pace = Decimal(period.quarter) / 4
+    channels = progress_chart(
+        out_dir / f"{period.code}各渠道完成情况.png",
+        f"云阳县{period.year}年消费扶贫年度目标完成情况（截至第{period.quarter}季度末）",
+        bars,
+        pace,
+    )
+    townships = township_chart(
+        out_dir / f"{period.code}各乡镇销售情况.png",
+        f"云阳县{period.label}各乡镇（街道）销售额",
+        [(t.name, t.quarter_fen, t.deep_poverty) for t in view.townships],
+    )
+    logger.info("wrote the %s overview to %s", period.code, out_dir)
+    return [workbook, channels, townships]
