@@ -13,7 +13,7 @@ Design (why it is built this way):
   the lease is won and shut down when it is lost or released. The lease cannot rule out every overlap
   (a holder frozen longer than its lease wakes up with its scheduler still running for up to one
   renewal period), which is why the once-only rule does not depend on it (next point).
-- **Once-only.** Jobs only call `fupin.outreach.reminders.run_due`, which writes each reminder to the outbox
+- **Once-only.** Jobs only call `fupin.outreach.reminders.schedule.run_due`, which writes each reminder to the outbox
   under a unique dedupe key before anything is sent; a second run, a second process or an overlap
   finds the key taken and writes nothing.
 - **Jobs.** Added at every start with explicit ids and `replace_existing=True`: `reminders.tick`
@@ -51,7 +51,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from fupin.db import make_engine, make_session_factory
 from fupin.models import utcnow
 from fupin.outreach import leases
-from fupin.outreach.reminders import ReminderConfig, RunResult, run_due
+from fupin.outreach.reminders.config import ReminderConfig
+from fupin.outreach.reminders.occurrences import RunResult
+from fupin.outreach.reminders.schedule import run_due
 from fupin.settings import TIMEZONE, Settings
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from fupin.db import make_engine, make_session_factory
-from fupin.outreach.reminders import run_due
+from fupin.outreach.reminders.schedule import run_due
 
 
 def main(argv: list[str]) -> int:

@@ -19,19 +19,12 @@ from sqlalchemy.orm import Session
 
 from fupin.models import Notification, Order
 from fupin.outreach.leases import acquire, current, release
-from fupin.outreach.reminders import (
-    CATALOGUE,
-    OVERVIEW,
-    PAYMENT,
-    PAYMENT_ADMIN,
-    PURCHASES,
-    SALES,
-    ReminderConfig,
-    RunResult,
-    calendar,
-    run_due,
-    upcoming,
-)
+from fupin.outreach.reminders.calendar import calendar
+from fupin.outreach.reminders.config import ReminderConfig
+from fupin.outreach.reminders.kinds import ReminderKind
+from fupin.outreach.reminders.occurrences import RunResult
+from fupin.outreach.reminders.registry import REMINDERS, UnknownReminderKind, reminder_for
+from fupin.outreach.reminders.schedule import run_due, upcoming
 from fupin.periods import Period
 from fupin.reporting.submissions import submit_report
 from fupin.settings import PROJECT_ROOT, TIMEZONE, Settings
@@ -77,31 +70,31 @@ def add(db: Database, build: object) -> None:
 
 def test_2019q3_reminders_fall_10_3_and_1_days_before_the_deadline_at_nine() -> None:
     occurrences = calendar(date(2019, 9, 1), date(2019, 11, 1))
-    for kind in (SALES, PURCHASES):
+    for kind in (ReminderKind.SALES, ReminderKind.PURCHASES):
         mine = [o for o in occurrences if o.kind == kind]
         assert [(o.due, o.offset) for o in mine] == [(at(2019, 9, 20), 10), (at(2019, 9, 27), 3), (at(2019, 9, 29), 1)]
         assert {(o.period, o.deadline) for o in mine} == {("2019Q3", date(2019, 9, 30))}
-    overview = [o for o in occurrences if o.kind == OVERVIEW]
+    overview = [o for o in occurrences if o.kind == ReminderKind.OVERVIEW]
     assert [(o.due, o.period) for o in overview] == [(at(2019, 10, 10), "2019Q3")]
     assert all(o.due.utcoffset() == timedelta(hours=8) for o in occurrences)
 
 
 def test_a_whole_year_of_reminders() -> None:
     occurrences = calendar(date(2027, 1, 1), date(2028, 1, 1))
-    report_days = [o.due.date() for o in occurrences if o.kind == SALES]
+    report_days = [o.due.date() for o in occurrences if o.kind == ReminderKind.SALES]
     assert report_days == [date(2027, m, d) for m in (3, 6, 9, 12) for d in (20, 27, 29)]
-    assert [o.due.date() for o in occurrences if o.kind == PURCHASES] == report_days
-    assert [(o.due.date(), o.period) for o in occurrences if o.kind == OVERVIEW] == [
+    assert [o.due.date() for o in occurrences if o.kind == ReminderKind.PURCHASES] == report_days
+    assert [(o.due.date(), o.period) for o in occurrences if o.kind == ReminderKind.OVERVIEW] == [
         (date(2027, 1, 10), "2026Q4"),
         (date(2027, 4, 10), "2027Q1"),
         (date(2027, 7, 10), "2027Q2"),
         (date(2027, 10, 10), "2027Q3"),
     ]
-    catalogue = [o for o in occurrences if o.kind == CATALOGUE]
+    catalogue = [o for o in occurrences if o.kind == ReminderKind.CATALOGUE]
     assert len(catalogue) == 365 and len({o.period for o in catalogue}) == 12
-    mondays = [o.due.date() for o in occurrences if o.kind == PAYMENT]
+    mondays = [o.due.date() for o in occurrences if o.kind == ReminderKind.PAYMENT]
     assert len(mondays) == 52 and {d.isoweekday() for d in mondays} == {1}
-    assert [o.due.date() for o in occurrences if o.kind == PAYMENT_ADMIN] == mondays
+    assert [o.due.date() for o in occurrences if o.kind == ReminderKind.PAYMENT_ADMIN] == mondays
     assert {o.due.time() for o in occurrences} == {time(9, 0)}
     assert [o.due for o in occurrences] == sorted(o.due for o in occurrences)
 
@@ -111,12 +104,12 @@ def test_the_calendar_follows_the_settings() -> None:
         {"REMINDER_TIME": "08:30", "REPORT_REMINDER_DAYS": "7,0", "OVERVIEW_DAY": "5", "PAYMENT_REMINDER_WEEKDAY": "5"}
     )
     occurrences = calendar(date(2027, 3, 1), date(2027, 4, 30), ReminderConfig.from_settings(settings))
-    assert [(o.due, o.offset) for o in occurrences if o.kind == SALES] == [
+    assert [(o.due, o.offset) for o in occurrences if o.kind == ReminderKind.SALES] == [
         (at(2027, 3, 23, 8, 30), 7),
         (at(2027, 3, 30, 8, 30), 0),
     ]
-    assert [o.due for o in occurrences if o.kind == OVERVIEW] == [at(2027, 4, 5, 8, 30)]
-    assert {o.due.isoweekday() for o in occurrences if o.kind == PAYMENT} == {5}
+    assert [o.due for o in occurrences if o.kind == ReminderKind.OVERVIEW] == [at(2027, 4, 5, 8, 30)]
+    assert {o.due.isoweekday() for o in occurrences if o.kind == ReminderKind.PAYMENT} == {5}
 
 
 # ------------------------------------------------------------------------------- reports, time, once
@@ -142,11 +135,11 @@ def test_report_reminders_go_out_at_the_controlled_time(db: Database) -> None:
     by_user = {p.user_id: p for p in pushes(db)}
     assert longjiao_village not in by_user  # the township's own contact reports 附件2
     sales = by_user[longjiao]
-    assert sales.kind == SALES and sales.status == "pending" and sales.channel == "telegram"
+    assert sales.kind == ReminderKind.SALES and sales.status == "pending" and sales.channel == "telegram"
     assert "龙角镇2019年第3季度" in sales.text and "附件2" in sales.text
     assert "2019年9月30日前报送县商务委" in sales.text and "还有10天" in sales.text
     purchases = by_user[lead]
-    assert purchases.kind == PURCHASES and "县教委" in purchases.text and "附件3" in purchases.text
+    assert purchases.kind == ReminderKind.PURCHASES and "县教委" in purchases.text and "附件3" in purchases.text
     assert "2019年9月30日" in purchases.text
     last = run(db, at(2019, 9, 29, 9, 0))
     assert len(last.enqueued) == 3 and all("明天截止" in p.text for p in pushes(db)[-3:])
@@ -204,7 +197,7 @@ def test_catch_up_sends_late_within_the_window_and_skips_older(db: Database, cap
     with caplog.at_level(logging.WARNING, logger="fupin.outreach.reminders"):
         missed = run(db, at(2019, 9, 28, 10, 0))
     assert missed.enqueued == ()
-    assert [(o.kind, o.period, o.offset) for o in missed.skipped] == [(SALES, "2019Q3", 3)]
+    assert [(o.kind, o.period, o.offset) for o in missed.skipped] == [(ReminderKind.SALES, "2019Q3", 3)]
     assert "skipped" in caplog.text and "2019Q3" in caplog.text
     assert len(pushes(db)) == 1
     # The skipped one is never sent later (only reported again within the look-back); the next is on time.
@@ -236,7 +229,7 @@ def test_catalogue_reminder_for_listings_not_updated_for_30_days(db: Database) -
         listing(session, "龙角镇", now - timedelta(days=45), "蜂蜜", village_id=village.id)
         listing(session, "泥溪镇", now - timedelta(days=29), "核桃")
     first = run(db, now)
-    sent = {p.user_id: p.text for p in pushes(db, CATALOGUE)}
+    sent = {p.user_id: p.text for p in pushes(db, ReminderKind.CATALOGUE)}
     assert set(sent) == {township_contact, village_contact}
     assert "- 土豆（龙角镇）" in sent[township_contact] and "- 蜂蜜" not in sent[township_contact]
     assert f"- 蜂蜜（龙角镇{village.short_name}）" in sent[village_contact] and "- 土豆" not in sent[village_contact]
@@ -267,11 +260,11 @@ def test_unpaid_orders_are_reminded_weekly_to_the_buyer_and_the_admins(db: Datab
         unknown_buyer = order(session, fresh, None, OrderStatus.DELIVERED, monday - timedelta(days=40)).order_no
         buyer_id = buyer.id
     run(db, monday)
-    (to_buyer,) = pushes(db, PAYMENT)
+    (to_buyer,) = pushes(db, ReminderKind.PAYMENT)
     assert to_buyer.user_id == buyer_id
     assert overdue in to_buyer.text and recent not in to_buyer.text and paid not in to_buyer.text
     assert unknown_buyer not in to_buyer.text and "付款" in to_buyer.text and "2019年8月16日送达" in to_buyer.text
-    (to_admin,) = pushes(db, PAYMENT_ADMIN)
+    (to_admin,) = pushes(db, ReminderKind.PAYMENT_ADMIN)
     assert to_admin.user_id == admin
     assert overdue in to_admin.text and unknown_buyer in to_admin.text and "县人民医院食堂" in to_admin.text
     assert recent not in to_admin.text and "防止拖欠" in to_admin.text
@@ -302,7 +295,7 @@ def test_the_overview_goes_to_the_admins_with_its_files_written_once(db: Databas
     run(db, at(2019, 10, 10, 12, 0), config=config, overview_writer=writer)
     assert [period for period, _ in calls] == [Period(2019, 3)]
     assert calls[0][1].is_relative_to(tmp_path / "2019Q3")
-    sent = pushes(db, OVERVIEW)
+    sent = pushes(db, ReminderKind.OVERVIEW)
     assert {p.user_id for p in sent} == admins
     for push in sent:
         assert json.loads(push.attachments) == [str(calls[0][1] / "overview.xlsx")]
@@ -314,7 +307,7 @@ def test_the_overview_attaches_the_real_workbook_and_charts(sqlite_db: Database,
     add(sqlite_db, lambda s: user(s, "401", Role.ADMIN))
     with sqlite_db.sessions() as session, session.begin():
         run_due(session, at(2027, 1, 10), config=ReminderConfig(overview_dir=tmp_path))
-    (push,) = pushes(sqlite_db, OVERVIEW)
+    (push,) = pushes(sqlite_db, ReminderKind.OVERVIEW)
     files = [Path(p) for p in json.loads(push.attachments)]
     assert {f.suffix for f in files} == {".xlsx", ".png"} and all(f.is_file() for f in files)
     assert "2026年第4季度" in push.text
@@ -341,20 +334,20 @@ def test_upcoming_lists_who_would_be_reminded(db: Database) -> None:
         )
     with db.sessions() as session:
         listed = upcoming(session, date(2019, 9, 15), 15, now=at(2019, 9, 15, 8, 0))
-    sales = [o for o in listed if o.kind == SALES]
+    sales = [o for o in listed if o.kind == ReminderKind.SALES]
     assert [o.due for o in sales] == [at(2019, 9, 20), at(2019, 9, 27), at(2019, 9, 29)]
     assert all([r.user_id for r in o.recipients] == [late] for o in sales)
     assert sales[0].recipients[0].label == "龙角镇 李某（telegram:101）"
     # Dated reminders are listed even with nobody to remind; a monthly check once in the month.
-    assert [len(o.recipients) for o in listed if o.kind == PURCHASES] == [0, 0, 0]
-    assert [(o.due, [r.user_id for r in o.recipients]) for o in listed if o.kind == CATALOGUE] == [
+    assert [len(o.recipients) for o in listed if o.kind == ReminderKind.PURCHASES] == [0, 0, 0]
+    assert [(o.due, [r.user_id for r in o.recipients]) for o in listed if o.kind == ReminderKind.CATALOGUE] == [
         (at(2019, 9, 15), [late])
     ]
     # Once written, a reminder is no longer upcoming.
     run(db, at(2019, 9, 20))
     with db.sessions() as session:
         after = upcoming(session, date(2019, 9, 20), 1, now=at(2019, 9, 20, 10, 0))
-    assert [len(o.recipients) for o in after if o.kind == SALES] == [0]
+    assert [len(o.recipients) for o in after if o.kind == ReminderKind.SALES] == [0]
 
 
 # -------------------------------------------------------------------------------------------- leases
@@ -452,3 +445,23 @@ def test_two_processes_at_once_never_write_a_reminder_twice(db: Database, tmp_pa
     assert sum(r["duplicates"] for r in results) == expected  # whatever one wrote, the other found
     keys = [p.dedupe_key for p in pushes(db)]
     assert len(keys) == len(set(keys)) == expected
+
+
+# ------------------------------------------------------------------------------------------ registry
+
+
+def test_every_kind_has_one_reminder_class_and_an_unknown_kind_raises() -> None:
+    assert list(REMINDERS) == list(ReminderKind)
+    assert all(REMINDERS[kind].kind is kind for kind in ReminderKind)
+    assert [kind.value for kind in ReminderKind] == [
+        "reminder_sales",
+        "reminder_purchases",
+        "reminder_overview",
+        "reminder_catalogue",
+        "reminder_payment",
+        "reminder_payment_admin",
+    ]
+    assert reminder_for("reminder_payment") is REMINDERS[ReminderKind.PAYMENT]
+    # Before, a kind nobody knew was answered as the admins' list of unpaid orders.
+    with pytest.raises(UnknownReminderKind, match="reminder_nonsense"):
+        reminder_for("reminder_nonsense")

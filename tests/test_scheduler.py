@@ -14,7 +14,7 @@ from sqlalchemy import MetaData, Table, select, update
 from bot.scheduler import CATCH_UP_JOB, LEASE_NAME, TICK_JOB, start_reminders, stop
 from fupin.models import Lease, Notification, utcnow
 from fupin.outreach.leases import current
-from fupin.outreach.reminders import CATALOGUE
+from fupin.outreach.reminders.kinds import ReminderKind
 from fupin.settings import Settings
 from fupin.values import Role
 from tests.conftest import Database
@@ -43,7 +43,7 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None
 def catalogue_pushes(db: Database) -> list[Notification]:
     """The catalogue reminders in the outbox."""
     with db.sessions() as session:
-        return list(session.scalars(select(Notification).where(Notification.kind == CATALOGUE)))
+        return list(session.scalars(select(Notification).where(Notification.kind == ReminderKind.CATALOGUE)))
 
 
 def stored_jobs(db: Database, settings: Settings) -> dict[str, float]:

@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from fupin.models import utcnow
-from fupin.outreach.reminders import ReminderConfig, run_due, upcoming
+from fupin.outreach.reminders.config import ReminderConfig
+from fupin.outreach.reminders.schedule import run_due, upcoming
 from fupin.periods import today
 from fupin.settings import TIMEZONE
 from fupin.setup import init_database
