@@ -722,6 +722,20 @@ def test_cli_imports_a_townships_file(cli_db: Database, tmp_path: Path) -> None:
     cli_db.engine.dispose()
 
 
+def test_cli_import_without_township_takes_the_forms_unit(cli_db: Database, tmp_path: Path) -> None:
+    unnamed = filled_xlsx(tmp_path / "unnamed.xlsx", GOOD_ROWS, unit="")
+    result = run_cli(tmp_path, "report", "import", str(unnamed), "--quarter", "2019Q3")
+    assert result.returncode == 1
+    assert "unnamed.xlsx：表中没有填写填报单位，请用 --township 写明是哪个乡镇（街道）的附件2" in result.stdout
+    good = filled_xlsx(tmp_path / "good.xlsx", GOOD_ROWS, unit="龙角镇")
+    result = run_cli(tmp_path, "report", "import", str(good), "--quarter", "2019Q3")
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "✓ good.xlsx：已导入龙角镇2019年第3季度贫困户产品销售情况（附件2），共3条" in result.stdout
+    with cli_db.sessions() as session:
+        assert submitted(session, "sales", Q3) == {"龙角镇"}
+    cli_db.engine.dispose()
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
