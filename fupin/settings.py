@@ -52,7 +52,7 @@ class Settings:
     model_dir: Path = PROJECT_ROOT / "models"
     log_dir: Path = PROJECT_ROOT / "var" / "logs"
     log_level: str = "INFO"
-    # Reminders (fupin/reminders.py, bot/scheduler.py); times of day are Asia/Shanghai.
+    # Reminders (fupin/outreach/reminders/, bot/scheduler.py); times of day are Asia/Shanghai.
     reminders_enabled: bool = True
     reminder_time: time = time(9, 0)
     report_reminder_days: tuple[int, ...] = (10, 3, 1)  # days before each quarter's report deadline
