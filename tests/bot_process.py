@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import signal
 import subprocess
@@ -23,6 +24,46 @@ def child_pids(pid: int) -> list[int]:
         except OSError:
             continue
     return children
+
+
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants."""
+    tree = [pid]
+    for child in child_pids(pid):
+        tree += process_tree(child)
+    return tree
+
+
+def _address(hex_address: str) -> tuple[str, int]:
+    host, port = hex_address.split(":")
+    raw = bytes.fromhex(host)
+    # /proc/net/tcp* writes each 32-bit word of the address in the host's (little-endian) byte order.
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    return str(ipaddress.ip_address(words)), int(port, 16)
+
+
+def listening_sockets(pid: int) -> list[tuple[str, int]]:
+    """The (address, port) of every listening TCP socket held open by a process or its descendants (Linux)."""
+    inodes: set[str] = set()
+    for member in process_tree(pid):
+        for fd in Path(f"/proc/{member}/fd").glob("*"):
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue  # closed meanwhile
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    listening: list[tuple[str, int]] = []
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: TCP_LISTEN
+                listening.append(_address(fields[1]))
+    return sorted(listening)
 
 
 def alive(pid: int) -> bool:

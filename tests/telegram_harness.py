@@ -96,7 +96,7 @@ def running_telegram(
         if thread.is_alive():
             running.stop()
         close = getattr(dialogue, "close", None)
-        if close is not None:  # its connections to the action server were made on this loop
+        if close is not None:  # any connections to an action server were made on this loop
             loop.run_until_complete(close())
         loop.close()
     if "error" in box:
@@ -106,4 +106,4 @@ def running_telegram(
 def with_bot(bot: Bot, fake: FakeTelegram, **overrides: Any) -> Any:
     """`running_telegram` on the shared test assistant and its database."""
     url = str(bot.sessions.kw["bind"].url)
-    return running_telegram(fake, settings_for(fake, url, **overrides), bot.dialogue.assistant, bot.sessions)
+    return running_telegram(fake, settings_for(fake, url, **overrides), bot.assistant, bot.sessions)
