@@ -48,8 +48,8 @@ from fupin.values import OrderStatus, Quantity, Role, SupplyMethod
 from tests.conftest import BACKENDS, TEST_DATABASE_URL, Database, _drop_postgres_schema, _postgres_engine
 from tests.e2e import Bot
 from tests.fake_telegram import FakeTelegram, Sent
-from tests.netproxy import free_port
 from tests.helpers import row, write_xlsx
+from tests.netproxy import free_port
 from tests.telegram_chat import messages
 from tests.telegram_harness import RunningBot, running_telegram, settings_for, with_bot
 
