@@ -1,4 +1,5 @@
-"""Faults on the Telegram side and in the dialogue: 429, 5xx, timeouts, and the action server dying.
+"""Faults on the Telegram side and in the dialogue: 429, 5xx, timeouts, the database failing mid-order, and a
+separately started action server dying.
 
 Real python-telegram-bot objects over HTTP against the fake Bot API server; the fake injects the faults.
 """
@@ -6,21 +7,32 @@ Real python-telegram-bot objects over HTTP against the fake Bot API server; the 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 from telegram import Bot as TelegramBot
 from telegram.error import Forbidden
 from telegram.request import HTTPXRequest
 
 from bot.telegram.retry import NotSent, call_with_retry
 from fupin.models import Order
+from fupin.settings import PROJECT_ROOT
 from tests.e2e import Bot
 from tests.fake_telegram import FakeTelegram
+from tests.netproxy import free_port
 from tests.telegram_chat import messages, say_one
 from tests.telegram_harness import RunningBot, with_bot
+
+ACTION_TOKEN = "faults-action-token_7"
 
 
 def _client(fake: FakeTelegram, read_timeout: float = 5.0) -> TelegramBot:
@@ -95,21 +107,79 @@ def test_the_bot_answers_through_429_and_5xx_without_duplicates(telegram: Runnin
     assert len(texts) == len(set(texts)) == 2
 
 
-def test_action_server_dying_mid_order_gets_system_busy_then_the_conversation_continues(
+def test_the_database_failing_mid_order_gets_system_busy_writes_nothing_and_the_conversation_continues(
     telegram: RunningBot, fake: FakeTelegram, bot: Bot
 ) -> None:
     user = 51002
     assert "要订多少" in (say_one(fake, user, "我要买龙角镇的土豆").text or "")
     with bot.sessions() as session:
         orders_before = session.scalar(select(func.count()).select_from(Order))
-    bot.action_server.stop()
+
+    def fail(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # The catalogue's stock cannot be read, as with a database gone away (the tracker store, another
+        # database connection, still works, so the form's state survives).
+        if "listings" in statement:
+            raise OperationalError(statement, None, ConnectionError("database unavailable"))
+
+    event.listen(bot.engine, "before_cursor_execute", fail)
     try:
-        busy = say_one(fake, user, "30斤")
+        busy = say_one(fake, user, "30斤")  # the form's quantity check reads the listing
         assert "系统繁忙" in (busy.text or "")
     finally:
-        bot.action_server.start()
+        event.remove(bot.engine, "before_cursor_execute", fail)
     # Back up: the form goes on from where it was.
     assert "采购单位" in (say_one(fake, user, "30斤").text or "")
     with bot.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Order)) == orders_before  # nothing half-written
     assert "已取消" in (say_one(fake, user, "取消").text or "")
+
+
+def _action_server(bot: Bot, port: int, workdir: Path) -> subprocess.Popen[bytes]:
+    """`python -m bot actions` on the test assistant's database, ready to answer."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "DATABASE_URL": str(bot.engine.url),
+        "ACTION_SERVER_PORT": str(port),
+        "ACTION_SERVER_TOKEN": ACTION_TOKEN,
+        "LOG_DIR": str(workdir),
+    }
+    with (workdir / "action-server.out").open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "actions"], cwd=PROJECT_ROOT, env=env, stdout=output, stderr=output
+        )
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, (workdir / "action-server.out").read_text()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
+                return process
+        except OSError:
+            assert time.monotonic() < deadline, "the action server did not start"
+            time.sleep(0.2)
+
+
+def test_a_separate_action_server_dying_mid_order_gets_system_busy_then_the_conversation_continues(
+    telegram: RunningBot, fake: FakeTelegram, bot: Bot, tmp_path: Path
+) -> None:
+    user = 51003
+    port = free_port()
+    server = _action_server(bot, port, tmp_path)
+    try:
+        with bot.remote_actions(f"http://127.0.0.1:{port}/webhook", ACTION_TOKEN, telegram.loop):
+            assert "要订多少" in (say_one(fake, user, "我要买龙角镇的土豆").text or "")
+            with bot.sessions() as session:
+                orders_before = session.scalar(select(func.count()).select_from(Order))
+            server.kill()
+            server.wait(30)
+            busy = say_one(fake, user, "30斤")
+            assert "系统繁忙" in (busy.text or "")
+            server = _action_server(bot, port, tmp_path)
+            # Back up: the form goes on from where it was.
+            assert "采购单位" in (say_one(fake, user, "30斤").text or "")
+            with bot.sessions() as session:
+                assert session.scalar(select(func.count()).select_from(Order)) == orders_before
+            assert "已取消" in (say_one(fake, user, "取消").text or "")
+    finally:
+        server.terminate()
+        server.wait(30)
