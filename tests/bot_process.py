@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from fupin.settings import PROJECT_ROOT
@@ -73,6 +74,36 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def start_action_server(
+    database_url: str, port: int, workdir: Path, token: str, wait: bool = True
+) -> subprocess.Popen[bytes]:
+    """`python -m bot actions` on a database (its output in workdir/action-server.out), answering if `wait`."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "DATABASE_URL": database_url,
+        "ACTION_SERVER_PORT": str(port),
+        "ACTION_SERVER_TOKEN": token,
+        "LOG_DIR": str(workdir / "logs"),
+    }
+    env.pop("ACTION_SERVER_HOST", None)  # its default, the loopback address
+    out = workdir / "action-server.out"
+    with out.open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "actions"], cwd=PROJECT_ROOT, env=env, stdout=output, stderr=output
+        )
+    deadline = time.monotonic() + 60
+    while wait:
+        assert process.poll() is None, out.read_text()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
+                break
+        except OSError:
+            assert time.monotonic() < deadline, "the action server did not start"
+            time.sleep(0.2)
+    return process
 
 
 class BotProcess:

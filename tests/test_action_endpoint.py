@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 import zlib
@@ -29,7 +25,7 @@ from bot.dialogue.actions import TOKEN_HEADER, build_executor
 from bot.dialogue.endpoint import IN_PROCESS_URL, InProcessEndpoint
 from fupin.settings import PROJECT_ROOT
 from fupin.setup import seed_demo
-from tests.bot_process import listening_sockets
+from tests.bot_process import listening_sockets, start_action_server
 from tests.conftest import Database
 from tests.netproxy import free_port
 
@@ -121,23 +117,6 @@ def test_the_tracker_of_an_action_call_is_what_the_sdk_reads() -> None:
     assert tracker.sender_id == "console:t" and tracker.latest_message["text"] == "哪里有土豆"
 
 
-def _start_action_server(database_url: str, port: int, workdir: Path, **env: str) -> subprocess.Popen[bytes]:
-    environment = {
-        **os.environ,
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "DATABASE_URL": database_url,
-        "ACTION_SERVER_PORT": str(port),
-        "LOG_DIR": str(workdir / "logs"),
-        **env,
-    }
-    environment.pop("ACTION_SERVER_HOST", None)
-    output = (workdir / "action-server.out").open("ab")
-    with output:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", "actions"], cwd=PROJECT_ROOT, env=environment, stdout=output, stderr=output
-        )
-
-
 def _post(port: int, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/webhook",
@@ -156,18 +135,8 @@ def _post(port: int, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
 def action_server(services: Services, sqlite_db: Database, tmp_path: Path) -> Iterator[tuple[int, int]]:
     """`python -m bot actions` on the demo catalogue: its port and pid."""
     port = free_port()
-    process = _start_action_server(sqlite_db.url, port, tmp_path, ACTION_SERVER_TOKEN=TOKEN)
+    process = start_action_server(sqlite_db.url, port, tmp_path, TOKEN)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, (tmp_path / "action-server.out").read_text()
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                assert time.monotonic() < deadline, "the action server did not start"
-                time.sleep(0.2)
         yield port, process.pid
     finally:
         process.terminate()
@@ -196,6 +165,6 @@ def test_the_action_server_refuses_forged_and_oversized_calls_and_listens_on_loo
 
 
 def test_the_action_server_does_not_start_without_a_token(sqlite_db: Database, tmp_path: Path) -> None:
-    process = _start_action_server(sqlite_db.url, free_port(), tmp_path, ACTION_SERVER_TOKEN="")
+    process = start_action_server(sqlite_db.url, free_port(), tmp_path, token="", wait=False)
     assert process.wait(60) != 0
     assert "ACTION_SERVER_TOKEN" in (tmp_path / "action-server.out").read_text()

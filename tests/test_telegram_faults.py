@@ -7,11 +7,7 @@ Real python-telegram-bot objects over HTTP against the fake Bot API server; the 
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +21,7 @@ from telegram.request import HTTPXRequest
 
 from bot.telegram.retry import NotSent, call_with_retry
 from fupin.models import Order
-from fupin.settings import PROJECT_ROOT
+from tests.bot_process import start_action_server
 from tests.e2e import Bot
 from tests.fake_telegram import FakeTelegram
 from tests.netproxy import free_port
@@ -134,37 +130,12 @@ def test_the_database_failing_mid_order_gets_system_busy_writes_nothing_and_the_
     assert "已取消" in (say_one(fake, user, "取消").text or "")
 
 
-def _action_server(bot: Bot, port: int, workdir: Path) -> subprocess.Popen[bytes]:
-    """`python -m bot actions` on the test assistant's database, ready to answer."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "DATABASE_URL": str(bot.engine.url),
-        "ACTION_SERVER_PORT": str(port),
-        "ACTION_SERVER_TOKEN": ACTION_TOKEN,
-        "LOG_DIR": str(workdir),
-    }
-    with (workdir / "action-server.out").open("ab") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "actions"], cwd=PROJECT_ROOT, env=env, stdout=output, stderr=output
-        )
-    deadline = time.monotonic() + 60
-    while True:
-        assert process.poll() is None, (workdir / "action-server.out").read_text()
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
-                return process
-        except OSError:
-            assert time.monotonic() < deadline, "the action server did not start"
-            time.sleep(0.2)
-
-
 def test_a_separate_action_server_dying_mid_order_gets_system_busy_then_the_conversation_continues(
     telegram: RunningBot, fake: FakeTelegram, bot: Bot, tmp_path: Path
 ) -> None:
     user = 51003
     port = free_port()
-    server = _action_server(bot, port, tmp_path)
+    server = start_action_server(str(bot.engine.url), port, tmp_path, ACTION_TOKEN)
     try:
         with bot.remote_actions(f"http://127.0.0.1:{port}/webhook", ACTION_TOKEN, telegram.loop):
             assert "要订多少" in (say_one(fake, user, "我要买龙角镇的土豆").text or "")
@@ -174,7 +145,7 @@ def test_a_separate_action_server_dying_mid_order_gets_system_busy_then_the_conv
             server.wait(30)
             busy = say_one(fake, user, "30斤")
             assert "系统繁忙" in (busy.text or "")
-            server = _action_server(bot, port, tmp_path)
+            server = start_action_server(str(bot.engine.url), port, tmp_path, ACTION_TOKEN)
             # Back up: the form goes on from where it was.
             assert "采购单位" in (say_one(fake, user, "30斤").text or "")
             with bot.sessions() as session:
