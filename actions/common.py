@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import functools
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -19,34 +19,41 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from fupin.catalog.search import CatalogSearch
-from fupin.db import make_engine, make_session_factory
 from fupin.outreach.users import Identity, identify
-from fupin.settings import Settings
 
 logger = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
 class Services:
-    """The domain services the action server talks to (one set per process)."""
+    """The domain services the actions talk to (one set per process, built by its entry point)."""
 
     sessions: sessionmaker[Session]
     search: CatalogSearch
 
 
-@lru_cache(maxsize=1)
-def services() -> Services:
-    """Build the services on first use (never at import), from the environment's settings."""
-    settings = Settings.from_env()
-    sessions = make_session_factory(make_engine(settings.database_url))
+def make_services(sessions: sessionmaker[Session]) -> Services:
+    """The actions' services on a database's session factory."""
     return Services(sessions=sessions, search=CatalogSearch(sessions))
 
 
 @contextmanager
-def transaction() -> Iterator[Session]:
+def transaction(services: Services) -> Iterator[Session]:
     """A short session with one transaction, committed on success."""
-    with services().sessions() as session, session.begin():
+    with services.sessions() as session, session.begin():
         yield session
+
+
+def in_worker_thread(method: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """Run a blocking (database) method in a worker thread, so the bot's event loop keeps serving others."""
+
+    @functools.wraps(method)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return await asyncio.to_thread(method, *args, **kwargs)
+
+    return run
 
 
 def who(session: Session, tracker: Tracker) -> Identity:
@@ -81,7 +88,15 @@ def button(title: str, intent: str, **entities: object) -> dict[str, str]:
     return {"title": title, "payload": payload}
 
 
-class FupinAction(Action, abc.ABC):
+class UsesServices:
+    """An action given the process's services when it is made (bot/dialogue/actions.py: build_executor)."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__()
+        self.services = services
+
+
+class FupinAction(UsesServices, Action, abc.ABC):
     """An action that reaches the database; a database failure gets a short "system busy" reply."""
 
     @abc.abstractmethod

@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import FupinAction, services, who
+from actions.common import FupinAction, who
 
 BUYER_HELP = [
     "我可以帮您采购贫困户的农特产品：",
@@ -40,7 +40,7 @@ class ActionHelp(FupinAction):
         return "action_help"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        with services().sessions() as session:
+        with self.services.sessions() as session:
             identity = who(session, tracker)
         lines = list(BUYER_HELP)
         if identity.is_contact or identity.is_admin:

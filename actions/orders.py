@@ -13,7 +13,17 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.common import FupinAction, button, entity_value, services, text_of, transaction, who
+from actions.common import (
+    FupinAction,
+    Services,
+    UsesServices,
+    button,
+    entity_value,
+    in_worker_thread,
+    text_of,
+    transaction,
+    who,
+)
 from fupin.models import Listing
 from fupin.orders.buyers import clean_unit_name
 from fupin.orders.lifecycle import LOGISTICS_RULE, OrderError, Quote, change_order, orders_for, quote
@@ -42,17 +52,21 @@ def _listing(session: Session, listing_id: object) -> Listing | None:
     return listing if listing is not None and listing.active else None
 
 
-class ValidateOrderForm(FormValidationAction):
-    """Checks each value of the order form against the catalogue as it arrives."""
+class ValidateOrderForm(UsesServices, FormValidationAction):
+    """Checks each value of the order form against the catalogue as it arrives.
+
+    The validators that read the database run in a worker thread: the form runs on the bot's event loop.
+    """
 
     def name(self) -> str:
         return "validate_order_form"
 
+    @in_worker_thread
     def validate_product(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """A product the catalogue has in stock; picks the listing at once when there is only one."""
-        search = services().search.search(product=str(value), place=tracker.get_slot("location"), limit=5)
+        search = self.services.search.search(product=str(value), place=tracker.get_slot("location"), limit=5)
         if search.unknown_product:
             dispatcher.utter_message(text=f"目录里暂时没有“{value}”，请换一种产品。")
             return {"product": None}
@@ -64,7 +78,7 @@ class ValidateOrderForm(FormValidationAction):
             return {"product": None, "listing_id": None}
         events: dict[str, Any] = {"product": product}
         current = tracker.get_slot("listing_id")
-        with services().sessions() as session:
+        with self.services.sessions() as session:
             listing = _listing(session, current) if current else None
             if listing is not None and listing.product.name != product:
                 events["listing_id"] = None  # the buyer switched product: choose again
@@ -72,11 +86,12 @@ class ValidateOrderForm(FormValidationAction):
             events["listing_id"] = str(in_stock[0].listing_id)
         return events
 
+    @in_worker_thread
     def validate_listing_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """A listing that exists and still has stock; its product becomes the order's product."""
-        with services().sessions() as session:
+        with self.services.sessions() as session:
             listing = _listing(session, value)
             if listing is None:
                 dispatcher.utter_message(text="这条供货信息已经不在了，请重新选择。")
@@ -90,11 +105,12 @@ class ValidateOrderForm(FormValidationAction):
                 events["supply_method"] = methods[0]  # nothing to choose; the read-back shows it
             return events
 
+    @in_worker_thread
     def validate_quantity(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """A positive quantity in the listing's unit and within its stock."""
-        with services().sessions() as session:
+        with self.services.sessions() as session:
             listing = _listing(session, tracker.get_slot("listing_id"))
             unit = listing.unit if listing else "斤"
             quantity = parse_quantity(str(value), unit)
@@ -141,6 +157,7 @@ class ValidateOrderForm(FormValidationAction):
             return {"phone": None}
         return {"phone": phone}
 
+    @in_worker_thread
     def validate_supply_method(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -149,7 +166,7 @@ class ValidateOrderForm(FormValidationAction):
         if method is None:
             dispatcher.utter_message(text="供货方式可以选：电商、送货上门、上门自提。")
             return {"supply_method": None}
-        with services().sessions() as session:
+        with self.services.sessions() as session:
             listing = _listing(session, tracker.get_slot("listing_id"))
             if listing is not None and method not in SupplyMethod(listing.supply_methods):
                 offered = "、".join(supply_method_labels(listing.supply_methods))
@@ -166,10 +183,10 @@ class ActionAskListingId(FupinAction):
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         product = tracker.get_slot("product")
-        result = services().search.search(product=product, place=tracker.get_slot("location"), limit=6)
+        result = self.services.search.search(product=product, place=tracker.get_slot("location"), limit=6)
         choices = [v for v in result.listings if v.in_stock]
         if not choices:
-            result = services().search.search(product=product, limit=6)
+            result = self.services.search.search(product=product, limit=6)
             choices = [v for v in result.listings if v.in_stock]
         lines = [f"有{len(choices)}家有{product}，请选一家："]
         buttons = []
@@ -191,7 +208,7 @@ class ActionAskQuantity(FupinAction):
         return "action_ask_quantity"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        with services().sessions() as session:
+        with self.services.sessions() as session:
             listing = _listing(session, tracker.get_slot("listing_id"))
             if listing is None:
                 dispatcher.utter_message(text="要订多少？比如“30斤”。")
@@ -210,7 +227,7 @@ class ActionAskSupplyMethod(FupinAction):
         return "action_ask_supply_method"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        with services().sessions() as session:
+        with self.services.sessions() as session:
             listing = _listing(session, tracker.get_slot("listing_id"))
             labels = supply_method_labels(listing.supply_methods) if listing else ["电商", "送货上门", "上门自提"]
         buttons = [button(label, "inform", supply_method=label) for label in labels]
@@ -218,7 +235,7 @@ class ActionAskSupplyMethod(FupinAction):
         return []
 
 
-def current_quote(tracker: Tracker) -> Quote:
+def current_quote(services: Services, tracker: Tracker) -> Quote:
     """Price the order the slots describe; raises OrderError."""
     quantity = parse_quantity(str(tracker.get_slot("quantity") or ""))
     method = parse_supply_method(str(tracker.get_slot("supply_method") or ""))
@@ -228,7 +245,7 @@ def current_quote(tracker: Tracker) -> Quote:
         raise OrderError("还没有说数量。", "quantity")
     if method is None:
         raise OrderError("还没有选供货方式。", "supply_method")
-    with services().sessions() as session:
+    with services.sessions() as session:
         return quote(session, int(tracker.get_slot("listing_id")), quantity, method)
 
 
@@ -256,7 +273,7 @@ class ActionOrderSummary(FupinAction):
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         try:
-            offer = current_quote(tracker)
+            offer = current_quote(self.services, tracker)
         except OrderError as exc:
             # Ask again for the part at fault, through the form.
             dispatcher.utter_message(text=str(exc))
@@ -302,7 +319,7 @@ class ActionCheckOrders(FupinAction):
         return "action_check_orders"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        with services().sessions() as session:
+        with self.services.sessions() as session:
             identity = who(session, tracker)
             views = orders_for(session, identity)
         if not views:
@@ -337,7 +354,7 @@ class ActionManageOrder(FupinAction):
             )
             return []
         try:
-            with transaction() as session:
+            with transaction(self.services) as session:
                 order = change_order(session, order_no, op, who(session, tracker))
                 order_no, status = order.order_no, order.status
         except OrderError as exc:

@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import FupinAction, entity_value, services, transaction, who
+from actions.common import FupinAction, entity_value, transaction, who
 from actions.orders import ORDER_SLOTS, ActionManageOrder, ActionOrderSummary
 from actions.search import ActionSearchProducts
 from fupin.catalog import stock
@@ -52,7 +52,7 @@ class ActionApplyPending(FupinAction):
         try:
             if quantity is None or method is None:
                 raise OrderError("订单信息不完整，请重新下单。")
-            with transaction() as session:
+            with transaction(self.services) as session:
                 order, offer = place_order(
                     session,
                     sender_id=tracker.sender_id,
@@ -84,13 +84,13 @@ class ActionApplyPending(FupinAction):
     ) -> list[dict[str, Any]]:
         change = stock.StockChange.from_slot(pending["change"])
         try:
-            with transaction() as session:
+            with transaction(self.services) as session:
                 text = stock.describe(session, change)
                 stock.apply(session, who(session, tracker), change)
         except stock.StockError as exc:
             dispatcher.utter_message(text=str(exc))
             return [SlotSet("pending", None)]
-        services().search.names.refresh()
+        self.services.search.names.refresh()
         dispatcher.utter_message(text=f"已更新：{text}")
         return [SlotSet("pending", None)]
 
@@ -109,7 +109,7 @@ class ActionApplyPending(FupinAction):
             listing_id=data.get("listing_id"),
         )
         try:
-            with transaction() as session:
+            with transaction(self.services) as session:
                 record_sale(session, who(session, tracker), draft)
         except SaleError as exc:
             dispatcher.utter_message(text=str(exc))
@@ -146,9 +146,9 @@ class ActionHandleInform(FupinAction):
         pending = tracker.get_slot("pending") or {}
         if pending.get("kind") == "order":
             # The slot mappings already took the new value: read the order back again.
-            return ActionOrderSummary().act(dispatcher, tracker, domain)
+            return ActionOrderSummary(self.services).act(dispatcher, tracker, domain)
         if entity_value(tracker, "product") or entity_value(tracker, "location"):
-            return ActionSearchProducts().act(dispatcher, tracker, domain)
+            return ActionSearchProducts(self.services).act(dispatcher, tracker, domain)
         dispatcher.utter_message(text="收到。如果要下单，请说“我要买30斤土豆”；要查产品，请说“哪里有土豆”。")
         return []
 
@@ -161,7 +161,7 @@ class ActionCancel(FupinAction):
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         if entity_value(tracker, "order_no"):
-            return ActionManageOrder().act(dispatcher, tracker, domain)  # 取消订单XF…
+            return ActionManageOrder(self.services).act(dispatcher, tracker, domain)  # 取消订单XF…
         executed = [e.get("name") for e in tracker.events if e.get("event") == "action"]
         stopped_form = bool(executed) and executed[-1] == "action_deactivate_loop"
         busy = (

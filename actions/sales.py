@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import FupinAction, button, entity, entity_value, services, text_of, who
+from actions.common import FupinAction, button, entity, entity_value, text_of, who
 from fupin.parsing import parse_quantity
 from fupin.periods import parse_period, quarter_of, today
 from fupin.reporting.sales import SaleError, draft_sale, percent, progress, wan
@@ -35,7 +35,7 @@ class ActionReportSale(FupinAction):
         price = (entity(tracker, "price") or {}).get("additional_info") or {}
         days = next((n for word, n in _DAYS_AGO.items() if word in text), 0)
         try:
-            with services().sessions() as session:
+            with self.services.sessions() as session:
                 draft = draft_sale(
                     session,
                     who(session, tracker),
@@ -45,7 +45,7 @@ class ActionReportSale(FupinAction):
                     amount_fen=price.get("fen") if price and price.get("unit") is None else None,
                     unit_price_fen=price.get("fen") if price and price.get("unit") else None,
                     sold_on=today() - timedelta(days=days),
-                    names=services().search.names,
+                    names=self.services.search.names,
                 )
         except SaleError as exc:
             dispatcher.utter_message(text=str(exc))
@@ -72,14 +72,14 @@ class ActionSalesSummary(FupinAction):
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         text = text_of(tracker)
         period = parse_period(text) or quarter_of(today())
-        with services().sessions() as session:
+        with self.services.sessions() as session:
             identity = who(session, tracker)
             if not (identity.is_admin or identity.is_contact):
                 dispatcher.utter_message(text="销售进度只对县里的管理员和各乡镇（村）供货联系人开放。")
                 return []
             township_id, scope = None, "全县"
             place = entity_value(tracker, "location")
-            gazetteer = services().search.names.get(session)[1]
+            gazetteer = self.services.search.names.get(session)[1]
             found = gazetteer.find(place) if place else []
             if found:
                 township_id, scope = found[0].township.id, found[0].township.name

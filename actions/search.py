@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import FupinAction, button, entity_value, services, text_of
+from actions.common import FupinAction, Services, button, entity_value, text_of
 from fupin.catalog.listings import products_named
 from fupin.catalog.search import ListingView, SearchResult
 from fupin.values import format_yuan
@@ -39,7 +39,12 @@ def listing_text(number: int, view: ListingView) -> str:
 
 
 def show_results(
-    dispatcher: CollectingDispatcher, result: SearchResult, product: str | None, place: str | None, offset: int
+    services: Services,
+    dispatcher: CollectingDispatcher,
+    result: SearchResult,
+    product: str | None,
+    place: str | None,
+    offset: int,
 ) -> list[dict[str, Any]]:
     """Say what was found (or why nothing was), with order and 查看更多 buttons; returns slot events."""
     product = product or (result.products[0].written if result.products else None)
@@ -48,7 +53,7 @@ def show_results(
         dispatcher.utter_message(text=f"云阳县没有找到叫“{place}”的乡镇或村，请换个说法，比如“龙角镇”“张家村”。")
         return []
     if result.unknown_product:
-        with services().sessions() as session:
+        with services.sessions() as session:
             known = products_named(session)
         sample = "、".join(known[:15])
         dispatcher.utter_message(text=f"目录里暂时没有“{product}”。目前有：{sample}等。")
@@ -96,7 +101,7 @@ class ActionSearchProducts(FupinAction):
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         product = entity_value(tracker, "product")
         place = entity_value(tracker, "location")
-        search = services().search
+        search = self.services.search
         if product or place:
             result = search.search(product=product, place=place, limit=PAGE)
         else:
@@ -106,7 +111,7 @@ class ActionSearchProducts(FupinAction):
                     text="想找什么产品？可以这样问：哪里有土豆、龙角镇有什么特产、蜂蜜多少钱一斤。"
                 )
                 return []
-        return show_results(dispatcher, result, product, place, 0)
+        return show_results(self.services, dispatcher, result, product, place, 0)
 
 
 class ActionSearchMore(FupinAction):
@@ -121,7 +126,7 @@ class ActionSearchMore(FupinAction):
             dispatcher.utter_message(text="没有更多了。可以换个产品或地方再问。")
             return []
         offset = int(page["offset"])
-        result = services().search.search(
+        result = self.services.search.search(
             product=page.get("product"), place=page.get("place"), limit=PAGE, offset=offset
         )
-        return show_results(dispatcher, result, page.get("product"), page.get("place"), offset)
+        return show_results(self.services, dispatcher, result, page.get("product"), page.get("place"), offset)

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import FupinAction, button, entity, entity_value, services, text_of, who
+from actions.common import FupinAction, Services, button, entity, entity_value, text_of, who
 from actions.orders import ActionOrderSummary
 from fupin.catalog import stock
 from fupin.parsing import parse_quantity
@@ -27,9 +27,9 @@ def price_of(found: dict[str, Any] | None) -> Price | None:
     return Price(int(info["fen"]), str(info["unit"]))
 
 
-def read_back(dispatcher: CollectingDispatcher, change: stock.StockChange) -> list[dict[str, Any]]:
+def read_back(services: Services, dispatcher: CollectingDispatcher, change: stock.StockChange) -> list[dict[str, Any]]:
     """Say what will change and ask for confirmation; keeps the change pending."""
-    with services().sessions() as session:
+    with services.sessions() as session:
         text = stock.describe(session, change)
     buttons = [button("确认修改", "affirm"), button("不改了", "deny")]
     dispatcher.utter_message(text=f"将要修改：{text}\n确认吗？", buttons=buttons)
@@ -45,7 +45,7 @@ class ActionStockUpdate(FupinAction):
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         if (tracker.get_slot("pending") or {}).get("kind") == "order":
             # "改成100斤" while an order waits for confirmation changes the order, not the stock.
-            return ActionOrderSummary().act(dispatcher, tracker, domain)
+            return ActionOrderSummary(self.services).act(dispatcher, tracker, domain)
         product = entity_value(tracker, "product")
         quantity_value = entity_value(tracker, "quantity")
         quantity = parse_quantity(quantity_value) if quantity_value else None
@@ -57,10 +57,10 @@ class ActionStockUpdate(FupinAction):
             )
             return []
         try:
-            with services().sessions() as session:
+            with self.services.sessions() as session:
                 identity = who(session, tracker)
                 found = stock.candidates(
-                    session, identity, product, entity_value(tracker, "location"), names=services().search.names
+                    session, identity, product, entity_value(tracker, "location"), names=self.services.search.names
                 )
                 if len(found) == 1:
                     change = stock.plan(session, found[0].listing_id, kind, quantity, price)
@@ -73,7 +73,7 @@ class ActionStockUpdate(FupinAction):
             pending = {"kind": "stock_choice", "stock_kind": kind.value, "quantity": str(quantity) if quantity else None,
                        "price_fen": price.fen if price else None, "price_unit": price.unit if price else None}  # fmt: skip
             return [SlotSet("pending", pending)]
-        return read_back(dispatcher, change)
+        return read_back(self.services, dispatcher, change)
 
 
 class ActionChooseListing(FupinAction):
@@ -91,11 +91,11 @@ class ActionChooseListing(FupinAction):
         quantity = parse_quantity(pending["quantity"]) if pending.get("quantity") else None
         price = Price(int(pending["price_fen"]), str(pending["price_unit"])) if pending.get("price_fen") else None
         try:
-            with services().sessions() as session:
+            with self.services.sessions() as session:
                 identity = who(session, tracker)
                 stock.check_rights(session, identity, int(listing_id))
                 change = stock.plan(session, int(listing_id), stock.StockKind(pending["stock_kind"]), quantity, price)
         except stock.StockError as exc:
             dispatcher.utter_message(text=str(exc))
             return [SlotSet("pending", None)]
-        return read_back(dispatcher, change)
+        return read_back(self.services, dispatcher, change)

@@ -2,7 +2,7 @@
 
 The real python-telegram-bot Application (long polling) talks to the local fake Bot API server
 (tests/fake_telegram.py); the dialogue is the trained model in process with the SQL tracker store on the
-bench database, as in production, and the real action server. Buyers search, order with every slot
+bench database, as in production, and the custom actions in process. Buyers search, order with every slot
 (buttons where the bot offers them, the phone typed or shared), confirm and check their orders; supply
 contacts (bound beforehand) change a stock by message, confirm it with the button and check their orders.
 Each user's turns are sequential; `--concurrency` users talk at once. A warm-up conversation comes first,
@@ -20,8 +20,8 @@ With no think time (the default) every user answers at once, so `--concurrency` 
 and the latency is concurrency / throughput (Little's law): the run measures capacity. `--think S` gives
 users S seconds (on average) before each turn, for latency at a lower load.
 
-`--workers N` runs the bot as it is deployed instead: N `python -m bot run` processes, each with its own
-action server, beside this one (which then holds only the fake Bot API and the simulated users); one
+`--workers N` runs the bot as it is deployed instead: N `python -m bot run` processes (the actions in each)
+beside this one (which then holds only the fake Bot API and the simulated users); one
 worker polls, several take webhooks behind a round-robin balancer and share Redis as Rasa's lock store.
 Their CPU is read from /proc; the dialogue's own times are then not measured.
 
@@ -59,10 +59,15 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import func, select  # noqa: E402
 
+from actions.common import make_services  # noqa: E402
 from bench.catalog_bench import percentile  # noqa: E402
 from bot import logs  # noqa: E402
-from bot.dialogue.assistant import ActionServer, Assistant, Reply, lock_store_for, model_path, tracker_store_for  # noqa: E402
+from bot.dialogue.actions import build_executor  # noqa: E402
+from bot.dialogue.assistant import Assistant, Reply, model_path  # noqa: E402
+from bot.dialogue.endpoint import InProcessEndpoint  # noqa: E402
+from bot.dialogue.stores import lock_store_for, tracker_store_for  # noqa: E402
 from bot.telegram import texts  # noqa: E402
+from fupin.catalog.search import CatalogNames  # noqa: E402
 from fupin.db import make_engine, make_session_factory  # noqa: E402
 from fupin.models import Listing, Order, Product  # noqa: E402
 from fupin.outreach.users import bind_user, sender_of  # noqa: E402
@@ -526,7 +531,7 @@ class Workers:
         self.fake.wait_for(lambda f: len(f.calls(listening)) >= self.count, timeout=120)
 
     def cpu_seconds(self) -> float:
-        """CPU time of the workers and their action servers."""
+        """CPU time of the workers (and any children)."""
         pids = [w.process.pid for w in self.processes if w.process is not None]
         return sum(cpu_seconds(pid) for pid in pids + [c for pid in pids for c in child_pids(pid)])
 
@@ -598,13 +603,11 @@ def main() -> int:
     everyone = {**warm_roles, **sequential_roles, **roles}
     began = time.monotonic()
     engine, sessions, stock_listings = prepare_database(url, [u for u, r in everyone.items() if r == "contact"])
-    os.environ["DATABASE_URL"] = url  # the NLU's catalogue matcher reads the same database
     fake = LoadFake()
     fake.start()
     settings = settings_for(
         fake, url, rate_limit_burst=1000, rate_limit_per_minute=60_000, push_interval_seconds=1.0, log_dir=tmp
     )
-    server: ActionServer | None = None
     workers: Workers | None = None
     dialogue: TimedDialogue | None = None
     try:
@@ -614,20 +617,24 @@ def main() -> int:
             bot: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
             shape = f"{args.workers} bot process{'es' if args.workers > 1 else ''}"
         else:
-            server = ActionServer(url, log_file=tmp / "action-server.log")
-            server.start()
+            services = make_services(sessions)
             dialogue = TimedDialogue(
-                Assistant.load(model, server.url, tracker_store_for(settings), lock_store_for(settings))
+                Assistant.load(
+                    model,
+                    InProcessEndpoint(build_executor(services)),
+                    tracker_store_for(settings),
+                    lock_store_for(settings),
+                    catalog_names=services.search.names,
+                )
             )
             bot = running_telegram(fake, settings, dialogue, sessions)
-            shape = "the bot in this process, action server"
+            shape = "the bot in this process, actions in process"
 
         def cpu() -> tuple[float, float]:
-            # (the bot: workers with their action servers, or this process; the rest)
+            # (the bot: the workers, or this process; the rest)
             if workers is not None:
                 return workers.cpu_seconds(), cpu_seconds()
-            assert server is not None and server._process is not None
-            return cpu_seconds(), cpu_seconds(server._process.pid)
+            return cpu_seconds(), 0.0
 
         print(
             f"set-up: {engine.url.get_backend_name()} database, {shape}, model, fake Bot API in "
@@ -659,7 +666,11 @@ def main() -> int:
         if workers is not None:
             workers.stop()
             errors.records += workers.error_lines()
-        assistant = dialogue.assistant if dialogue is not None else Assistant.load(model, "http://127.0.0.1:9/webhook")
+        assistant = (
+            dialogue.assistant
+            if dialogue is not None
+            else Assistant.load(model, None, catalog_names=CatalogNames(sessions))  # parsing only: no actions
+        )
         parse_loop = asyncio.new_event_loop()
         try:
             inputs = [t.what for t in load.turns]
@@ -709,13 +720,13 @@ def main() -> int:
             per_turn = 1000 / len(load.turns)
             if workers is not None:
                 print(
-                    f"  CPU per turn: {bot_cpu * per_turn:.1f} ms in the bot processes with their action servers, "
+                    f"  CPU per turn: {bot_cpu * per_turn:.1f} ms in the bot processes, "
                     f"{rest * per_turn:.1f} ms in this one (fake Bot API, users, balancer)"
                 )
             else:
                 print(
-                    f"  CPU per turn: {bot_cpu * per_turn:.1f} ms in the bot's process (PTB, Rasa, and the "
-                    f"fake server and driver), {rest * per_turn:.1f} ms in the action server"
+                    f"  CPU per turn: {bot_cpu * per_turn:.1f} ms in the bot's process (PTB, Rasa, the actions, "
+                    f"the fake server and driver)"
                 )
         print(
             f"errors: {error_total}  (no reply {turn_errors.get('no reply', 0)}, apology {turn_errors.get('apology', 0)}, "
@@ -736,8 +747,6 @@ def main() -> int:
     finally:
         if workers is not None:
             workers.stop()
-        if server is not None:
-            server.stop()
         fake.stop()
         engine.dispose()
         if args.keep:

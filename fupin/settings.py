@@ -38,8 +38,14 @@ class Settings:
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = 8443
     admin_telegram_ids: tuple[int, ...] = ()
-    # Empty: the bot starts its own action server; set it to use one running elsewhere.
+    # Empty: the custom actions run inside the bot; set it to use a separately started action server
+    # (`python -m bot actions`, e.g. http://127.0.0.1:5055/webhook).
     action_endpoint_url: str = ""
+    # The separate action server: where it listens, and the shared secret it requires of every call
+    # (the bot sends it when ACTION_ENDPOINT_URL is set; the server refuses to start without it).
+    action_server_host: str = "127.0.0.1"
+    action_server_port: int = 5055
+    action_server_token: str = field(default="", repr=False)
     # Empty: the Rasa agent runs inside the bot; set it (http://host:5005) to talk to a Rasa server's REST channel.
     rasa_server_url: str = ""
     # Rasa's conversation store: empty = SQL tracker store in DATABASE_URL; "memory" = in-memory (lost on restart).
@@ -82,6 +88,9 @@ class Settings:
             telegram_webhook_port=int(env.get("TELEGRAM_WEBHOOK_PORT") or defaults.telegram_webhook_port),
             admin_telegram_ids=_int_list(env.get("ADMIN_TELEGRAM_IDS", "")),
             action_endpoint_url=env.get("ACTION_ENDPOINT_URL", ""),
+            action_server_host=env.get("ACTION_SERVER_HOST") or defaults.action_server_host,
+            action_server_port=int(env.get("ACTION_SERVER_PORT") or defaults.action_server_port),
+            action_server_token=env.get("ACTION_SERVER_TOKEN", ""),
             rasa_server_url=env.get("RASA_SERVER_URL", ""),
             tracker_store_url=env.get("TRACKER_STORE_URL", ""),
             lock_store_url=env.get("LOCK_STORE_URL", ""),

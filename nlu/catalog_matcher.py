@@ -32,14 +32,15 @@ class CatalogMatcher(GraphComponent, EntityExtractorMixin):
     """Finds product names, aliases and places from the database, giving canonical values (洋芋 → 土豆).
 
     Names are re-read every `refresh_seconds`, so a product, alias or village added after training is
-    recognised at once. DIET's product/location guesses are kept only where no known name was found
+    recognised at once. The bot hands in its own `CatalogNames` after loading the agent (`use`), so the
+    matcher reads the bot's database and shares the actions' names cache. DIET's product/location guesses are kept only where no known name was found
     (an unknown product is still worth answering "we have none"), with their values made canonical
     when they are close to a known name (蜂密 → 蜂蜜).
     """
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """Database URL (default: DATABASE_URL, as the bot uses) and refresh period in seconds."""
+        """Database URL (for Rasa's own CLI only, see `_catalog`) and refresh period in seconds."""
         return {"database_url": None, "refresh_seconds": 5.0}
 
     def __init__(self, config: dict[str, Any]) -> None:
@@ -57,8 +58,14 @@ class CatalogMatcher(GraphComponent, EntityExtractorMixin):
         """Create the component; the database is opened on first use, never at import or load."""
         return cls(config)
 
+    def use(self, names: CatalogNames) -> None:
+        """Read the catalogue's names from now on through the bot's own cache (and its database)."""
+        self._names = names
+
     def _catalog(self) -> CatalogNames:
         if self._names is None:
+            # Only when nobody handed names in: runs driven by Rasa's own CLI (`rasa test core` in
+            # `make test`, `rasa shell`), which load the model without the bot's entry point.
             url = self._config.get("database_url") or os.environ.get("DATABASE_URL") or Settings().database_url
             self._names = CatalogNames(make_session_factory(make_engine(url)), self._config["refresh_seconds"])
         return self._names

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from fupin.settings import PROJECT_ROOT
@@ -25,6 +27,46 @@ def child_pids(pid: int) -> list[int]:
     return children
 
 
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants."""
+    tree = [pid]
+    for child in child_pids(pid):
+        tree += process_tree(child)
+    return tree
+
+
+def _address(hex_address: str) -> tuple[str, int]:
+    host, port = hex_address.split(":")
+    raw = bytes.fromhex(host)
+    # /proc/net/tcp* writes each 32-bit word of the address in the host's (little-endian) byte order.
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    return str(ipaddress.ip_address(words)), int(port, 16)
+
+
+def listening_sockets(pid: int) -> list[tuple[str, int]]:
+    """The (address, port) of every listening TCP socket held open by a process or its descendants (Linux)."""
+    inodes: set[str] = set()
+    for member in process_tree(pid):
+        for fd in Path(f"/proc/{member}/fd").glob("*"):
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue  # closed meanwhile
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    listening: list[tuple[str, int]] = []
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: TCP_LISTEN
+                listening.append(_address(fields[1]))
+    return sorted(listening)
+
+
 def alive(pid: int) -> bool:
     """Whether a process exists and is not a zombie."""
     try:
@@ -32,6 +74,36 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def start_action_server(
+    database_url: str, port: int, workdir: Path, token: str, wait: bool = True
+) -> subprocess.Popen[bytes]:
+    """`python -m bot actions` on a database (its output in workdir/action-server.out), answering if `wait`."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "DATABASE_URL": database_url,
+        "ACTION_SERVER_PORT": str(port),
+        "ACTION_SERVER_TOKEN": token,
+        "LOG_DIR": str(workdir / "logs"),
+    }
+    env.pop("ACTION_SERVER_HOST", None)  # its default, the loopback address
+    out = workdir / "action-server.out"
+    with out.open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "actions"], cwd=PROJECT_ROOT, env=env, stdout=output, stderr=output
+        )
+    deadline = time.monotonic() + 60
+    while wait:
+        assert process.poll() is None, out.read_text()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
+                break
+        except OSError:
+            assert time.monotonic() < deadline, "the action server did not start"
+            time.sleep(0.2)
+    return process
 
 
 class BotProcess:

@@ -91,6 +91,14 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     yield from running_bot(Path(tmp_path_factory.mktemp("assistant")))
 
 
+@pytest.fixture
+def fresh_bot(bot: Bot) -> Iterator[Bot]:
+    """The whole assistant on the seeded database with no conversations, left that way for the next test."""
+    bot.reset()
+    yield bot
+    bot.reset()
+
+
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeTelegram]:
     """A fake Telegram Bot API server over real HTTP, one per test module."""

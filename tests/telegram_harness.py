@@ -96,7 +96,7 @@ def running_telegram(
         if thread.is_alive():
             running.stop()
         close = getattr(dialogue, "close", None)
-        if close is not None:  # its connections to the action server were made on this loop
+        if close is not None:  # any connections to an action server were made on this loop
             loop.run_until_complete(close())
         loop.close()
     if "error" in box:

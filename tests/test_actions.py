@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,11 +10,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions import common
+from actions.common import Services, make_services
 from actions.orders import ActionOrderSummary, ValidateOrderForm, operation_of
 from actions.pending import ActionCancel
 from actions.search import ActionSearchProducts
 from actions.stock import ActionStockUpdate, price_of
+from fupin.db import make_engine, make_session_factory
 from fupin.models import Listing, Product
 from fupin.setup import seed_demo
 from fupin.values import Price
@@ -23,13 +23,16 @@ from tests.conftest import Database
 
 
 @pytest.fixture
-def demo(sqlite_db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    """The demo catalogue, with the actions' services pointed at it."""
+def demo(sqlite_db: Database) -> Database:
+    """The demo catalogue."""
     assert seed_demo(sqlite_db.sessions).ok
-    monkeypatch.setenv("DATABASE_URL", sqlite_db.url)
-    common.services.cache_clear()
-    yield sqlite_db
-    common.services.cache_clear()
+    return sqlite_db
+
+
+@pytest.fixture
+def services(demo: Database) -> Services:
+    """The actions' services on the demo catalogue, as the entry point builds them."""
+    return make_services(demo.sessions)
 
 
 def tracker(
@@ -57,13 +60,15 @@ def _potato_id(db: Database) -> int:
         ).one()
 
 
-def test_search_answers_with_order_buttons(demo: Database) -> None:
-    _events, messages = run(ActionSearchProducts(), tracker("哪里有洋芋", [{"entity": "product", "value": "土豆"}]))
+def test_search_answers_with_order_buttons(services: Services) -> None:
+    _events, messages = run(
+        ActionSearchProducts(services), tracker("哪里有洋芋", [{"entity": "product", "value": "土豆"}])
+    )
     assert "土豆共4条" in messages[0]["text"]
     assert all(b["payload"].startswith("/order_product") for b in messages[0]["buttons"])
 
 
-def test_summary_reads_back_and_sets_pending(demo: Database) -> None:
+def test_summary_reads_back_and_sets_pending(demo: Database, services: Services) -> None:
     slots = {
         "listing_id": str(_potato_id(demo)),
         "quantity": "30斤",
@@ -71,12 +76,12 @@ def test_summary_reads_back_and_sets_pending(demo: Database) -> None:
         "phone": "17723635558",
         "supply_method": "送货上门",
     }
-    events, messages = run(ActionOrderSummary(), tracker(slots=slots))
+    events, messages = run(ActionOrderSummary(services), tracker(slots=slots))
     assert "30斤 × 1.5元/斤 = 45元" in messages[0]["text"]
     assert {"event": "slot", "timestamp": None, "name": "pending", "value": {"kind": "order"}} in events
 
 
-def test_summary_sends_the_buyer_back_to_the_part_at_fault(demo: Database) -> None:
+def test_summary_sends_the_buyer_back_to_the_part_at_fault(demo: Database, services: Services) -> None:
     slots = {
         "listing_id": str(_potato_id(demo)),
         "quantity": "3000斤",
@@ -84,43 +89,47 @@ def test_summary_sends_the_buyer_back_to_the_part_at_fault(demo: Database) -> No
         "phone": "17723635558",
         "supply_method": "送货上门",
     }
-    events, messages = run(ActionOrderSummary(), tracker(slots=slots))
+    events, messages = run(ActionOrderSummary(services), tracker(slots=slots))
     assert "只剩2000斤" in messages[0]["text"]
     assert {"event": "slot", "timestamp": None, "name": "quantity", "value": None} in events
     assert events[-1] == {"event": "followup", "timestamp": None, "name": "order_form"}
 
 
-def test_form_validation_rejects_a_bad_phone_and_an_unoffered_method(demo: Database) -> None:
-    form = ValidateOrderForm()
+def test_form_validation_rejects_a_bad_phone_and_an_unoffered_method(demo: Database, services: Services) -> None:
+    form = ValidateOrderForm(services)
     dispatcher = CollectingDispatcher()
     current = tracker(slots={"listing_id": str(_potato_id(demo))})
     assert form.validate_phone("1772363555", dispatcher, current, {}) == {"phone": None}
     assert form.validate_phone("177 2363 5558", dispatcher, current, {}) == {"phone": "17723635558"}
-    assert form.validate_supply_method("电商", dispatcher, current, {}) == {"supply_method": None}
+    # The validators that read the database run in a worker thread: coroutines.
+    assert asyncio.run(form.validate_supply_method("电商", dispatcher, current, {})) == {"supply_method": None}
     assert "只支持：送货上门、上门自提" in dispatcher.messages[-1]["text"]
-    assert form.validate_quantity("两百斤", dispatcher, current, {}) == {"quantity": "200斤"}
+    assert asyncio.run(form.validate_quantity("两百斤", dispatcher, current, {})) == {"quantity": "200斤"}
 
 
-def test_stock_update_from_a_stranger_is_refused(demo: Database) -> None:
+def test_stock_update_from_a_stranger_is_refused(services: Services) -> None:
     entities = [{"entity": "product", "value": "土豆"}, {"entity": "quantity", "value": "200斤"}]
-    events, messages = run(ActionStockUpdate(), tracker("土豆还剩两百斤", entities))
+    events, messages = run(ActionStockUpdate(services), tracker("土豆还剩两百斤", entities))
     assert "只有登记过的供货联系人" in messages[0]["text"]
     assert events == [{"event": "slot", "timestamp": None, "name": "pending", "value": None}]
 
 
-def test_cancel_after_the_form_was_stopped(demo: Database) -> None:
+def test_cancel_after_the_form_was_stopped(services: Services) -> None:
     stopped = [{"event": "action", "name": "order_form"}, {"event": "action", "name": "action_deactivate_loop"}]
-    _events, messages = run(ActionCancel(), tracker("取消", events=stopped))
+    _events, messages = run(ActionCancel(services), tracker("取消", events=stopped))
     assert messages[0]["response"] == "utter_cancelled"
-    _events, messages = run(ActionCancel(), tracker("取消"))
+    _events, messages = run(ActionCancel(services), tracker("取消"))
     assert messages[0]["response"] == "utter_nothing_to_cancel"
 
 
-def test_database_failure_gets_a_busy_reply(demo: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
-    common.services.cache_clear()
-    _events, messages = run(ActionSearchProducts(), tracker("哪里有土豆", [{"entity": "product", "value": "土豆"}]))
+def test_database_failure_gets_a_busy_reply() -> None:
+    engine = make_engine("postgresql://nobody@127.0.0.1:1/none")
+    unreachable = make_services(make_session_factory(engine))
+    _events, messages = run(
+        ActionSearchProducts(unreachable), tracker("哪里有土豆", [{"entity": "product", "value": "土豆"}])
+    )
     assert messages[0]["response"] == "utter_system_busy"
+    engine.dispose()
 
 
 def test_message_helpers() -> None:

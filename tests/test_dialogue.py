@@ -1,13 +1,19 @@
-"""Conversations end to end: trained model, real action server, and the database checked afterwards."""
+"""Conversations end to end: trained model, actions in process, and the database checked afterwards.
+
+Each test starts from the seeded database with no conversations (the `fresh_bot` fixture).
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from fupin.models import Listing, Order, Product, SaleRecord, Township
 from tests.e2e import ADMIN, CONTACT_LJ, CONTACT_NX, Bot
+
+pytestmark = pytest.mark.usefixtures("fresh_bot")
 
 
 def _listing(bot: Bot, product: str, township: str) -> Listing:
@@ -142,7 +148,7 @@ def test_console_chat_reads_lines_and_numbers_choose_buttons(bot: Bot) -> None:
 
     lines = io.StringIO("哪里有洋芋\n1\n\n退出\n这行不会被读到\n")
     out = io.StringIO()
-    sent = bot.run(chat(bot.dialogue.assistant, "console:piped", lines.readline, out=out))
+    sent = bot.run(chat(bot.assistant, "console:piped", lines.readline, out=out))
     transcript = out.getvalue()
     assert sent == 2
     assert "  [1] 订购1" in transcript  # buttons shown as numbered choices

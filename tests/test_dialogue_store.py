@@ -1,5 +1,5 @@
 """The dialogue's plumbing made fast under load: the Core tracker store with its kept trackers, payloads
-parsed without the NLU models, and one pooled connection set to the action server."""
+parsed without the NLU models, and one pooled connection set to a separate action server."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, Use
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.common import button
-from bot.dialogue.assistant import pooled_endpoint, tracker_store_for
+from bot.dialogue.endpoint import pooled_endpoint
+from bot.dialogue.stores import tracker_store_for
 from bot.dialogue.tracker_store import CoreSQLTrackerStore
 from fupin.settings import PROJECT_ROOT, Settings
 from tests.e2e import Bot
@@ -142,14 +143,14 @@ def test_a_button_payload_is_parsed_as_the_nlu_would(bot: Bot) -> None:
         '/manage_order{"order_no": "XF2019070001AB", "op": "confirm"}',
         '/order_product{"listing_id": ',  # a broken payload: its intent, no entities, either way
     ):
-        fast = bot.dialogue.assistant.payload_parse(payload)
+        fast = bot.assistant.payload_parse(payload)
         assert fast is not None, payload
         full = bot.parse(payload)
         for key in ("intent", "entities", "intent_ranking"):
             assert fast[key] == full[key], (payload, key)
     # Not a payload of this domain, or not a payload at all: the NLU reads it.
     for text in ("/no_such_intent", "哪里有土豆", ""):
-        assert bot.dialogue.assistant.payload_parse(text) is None, text
+        assert bot.assistant.payload_parse(text) is None, text
 
 
 def test_action_calls_share_one_connection() -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from fupin.catalog.listings import add_alias
 from nlu.evaluate import load_examples, score
 from tests.e2e import Bot
 
 HOLDOUT = Path(__file__).parent / "nlu" / "holdout.yml"
+pytestmark = pytest.mark.usefixtures("fresh_bot")  # the alias added below is gone afterwards
 
 
 def test_held_out_set_meets_the_targets(bot: Bot) -> None:

@@ -28,10 +28,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
-import actions.sales
 from actions.common import Services
 from actions.sales import ActionSalesSummary
-from bot.dialogue.assistant import free_port
 from bot.telegram import app as telegram_app
 from fupin.catalog import stock
 from fupin.catalog.files import import_catalog_files
@@ -51,6 +49,7 @@ from tests.conftest import BACKENDS, TEST_DATABASE_URL, Database, _drop_postgres
 from tests.e2e import Bot
 from tests.fake_telegram import FakeTelegram, Sent
 from tests.helpers import row, write_xlsx
+from tests.netproxy import free_port
 from tests.telegram_chat import messages
 from tests.telegram_harness import RunningBot, running_telegram, settings_for, with_bot
 
@@ -306,9 +305,7 @@ def _summary(text: str, place: str | None) -> Callable[[World, str, Path], bool]
         tracker = Tracker(sender, {}, {"text": text, "entities": entities, "intent": {}}, [], False, None, {}, "")
         dispatcher = CollectingDispatcher()
         services = Services(sessions=world.sessions, search=CatalogSearch(world.sessions))
-        with pytest.MonkeyPatch.context() as patch:  # the action server's services, on this world's database
-            patch.setattr(actions.sales, "services", lambda: services)
-            asyncio.run(ActionSalesSummary().run(dispatcher, tracker, {}))
+        asyncio.run(ActionSalesSummary(services).run(dispatcher, tracker, {}))  # on this world's database
         (message,) = dispatcher.messages
         if "只对县里的管理员和各乡镇（村）供货联系人开放" in message["text"]:
             return False

@@ -24,7 +24,7 @@ from fupin.db import make_engine, make_session_factory
 from fupin.models import Lease, Listing, Notification, Order, Township, User, utcnow
 from fupin.outreach.registration import issue_code
 from fupin.values import Role
-from tests.bot_process import BotProcess
+from tests.bot_process import BotProcess, listening_sockets
 from tests.conftest import TEST_DATABASE_URL
 from tests.fake_telegram import FakeTelegram
 from tests.netproxy import RoundRobin, TcpProxy, free_port
@@ -177,3 +177,11 @@ def test_webhook_requests_without_the_secret_are_refused(cluster: Cluster) -> No
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 403
+
+
+def test_a_worker_listens_on_its_webhook_port_only(cluster: Cluster) -> None:
+    # The actions run inside each worker: the webhook is the one port a worker opens.
+    for worker, target in zip(cluster.workers, cluster.balancer.targets, strict=True):
+        assert worker.process is not None
+        port = int(target.rsplit(":", 1)[1])
+        assert listening_sockets(worker.process.pid) == [("127.0.0.1", port)]

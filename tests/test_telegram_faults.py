@@ -1,4 +1,5 @@
-"""Faults on the Telegram side and in the dialogue: 429, 5xx, timeouts, and the action server dying.
+"""Faults on the Telegram side and in the dialogue: 429, 5xx, timeouts, the database failing mid-order, and a
+separately started action server dying.
 
 Real python-telegram-bot objects over HTTP against the fake Bot API server; the fake injects the faults.
 """
@@ -8,19 +9,26 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 from telegram import Bot as TelegramBot
 from telegram.error import Forbidden
 from telegram.request import HTTPXRequest
 
 from bot.telegram.retry import NotSent, call_with_retry
 from fupin.models import Order
+from tests.bot_process import start_action_server
 from tests.e2e import Bot
 from tests.fake_telegram import FakeTelegram
+from tests.netproxy import free_port
 from tests.telegram_chat import messages, say_one
 from tests.telegram_harness import RunningBot, with_bot
+
+ACTION_TOKEN = "faults-action-token_7"
 
 
 def _client(fake: FakeTelegram, read_timeout: float = 5.0) -> TelegramBot:
@@ -95,21 +103,54 @@ def test_the_bot_answers_through_429_and_5xx_without_duplicates(telegram: Runnin
     assert len(texts) == len(set(texts)) == 2
 
 
-def test_action_server_dying_mid_order_gets_system_busy_then_the_conversation_continues(
+def test_the_database_failing_mid_order_gets_system_busy_writes_nothing_and_the_conversation_continues(
     telegram: RunningBot, fake: FakeTelegram, bot: Bot
 ) -> None:
     user = 51002
     assert "要订多少" in (say_one(fake, user, "我要买龙角镇的土豆").text or "")
     with bot.sessions() as session:
         orders_before = session.scalar(select(func.count()).select_from(Order))
-    bot.action_server.stop()
+
+    def fail(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # The catalogue's stock cannot be read, as with a database gone away (the tracker store, another
+        # database connection, still works, so the form's state survives).
+        if "listings" in statement:
+            raise OperationalError(statement, None, ConnectionError("database unavailable"))
+
+    event.listen(bot.engine, "before_cursor_execute", fail)
     try:
-        busy = say_one(fake, user, "30斤")
+        busy = say_one(fake, user, "30斤")  # the form's quantity check reads the listing
         assert "系统繁忙" in (busy.text or "")
     finally:
-        bot.action_server.start()
+        event.remove(bot.engine, "before_cursor_execute", fail)
     # Back up: the form goes on from where it was.
     assert "采购单位" in (say_one(fake, user, "30斤").text or "")
     with bot.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Order)) == orders_before  # nothing half-written
     assert "已取消" in (say_one(fake, user, "取消").text or "")
+
+
+def test_a_separate_action_server_dying_mid_order_gets_system_busy_then_the_conversation_continues(
+    telegram: RunningBot, fake: FakeTelegram, bot: Bot, tmp_path: Path
+) -> None:
+    user = 51003
+    port = free_port()
+    server = start_action_server(str(bot.engine.url), port, tmp_path, ACTION_TOKEN)
+    try:
+        with bot.remote_actions(f"http://127.0.0.1:{port}/webhook", ACTION_TOKEN, telegram.loop):
+            assert "要订多少" in (say_one(fake, user, "我要买龙角镇的土豆").text or "")
+            with bot.sessions() as session:
+                orders_before = session.scalar(select(func.count()).select_from(Order))
+            server.kill()
+            server.wait(30)
+            busy = say_one(fake, user, "30斤")
+            assert "系统繁忙" in (busy.text or "")
+            server = start_action_server(str(bot.engine.url), port, tmp_path, ACTION_TOKEN)
+            # Back up: the form goes on from where it was.
+            assert "采购单位" in (say_one(fake, user, "30斤").text or "")
+            with bot.sessions() as session:
+                assert session.scalar(select(func.count()).select_from(Order)) == orders_before
+            assert "已取消" in (say_one(fake, user, "取消").text or "")
+    finally:
+        server.terminate()
+        server.wait(30)

@@ -79,7 +79,7 @@ def test_action_results_are_still_validated_after_building_the_validator_once() 
     from jsonschema import ValidationError
     from rasa.core.actions.action import RemoteAction
 
-    from bot.dialogue.assistant import validate_action_results_with_a_built_validator
+    from bot.dialogue.rasa_patches import validate_action_results_with_a_built_validator
 
     validate_action_results_with_a_built_validator()
     validate_action_results_with_a_built_validator()  # idempotent: never wraps itself twice

@@ -15,9 +15,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import logs
+from bot.cli.actions import register as register_action_commands
 from bot.cli.reminders import register as register_reminder_commands
 from bot.cli.reports import register as register_report_commands
-from bot.dialogue.assistant import DialogueRuntime, model_path
+from bot.dialogue.assistant import model_path
+from bot.dialogue.runtime import DialogueRuntime
 from fupin.catalog.files import export_catalog, import_catalog_files
 from fupin.catalog.listings import catalog_summary
 from fupin.catalog.search import CatalogSearch
@@ -145,7 +147,7 @@ def prepare(ctx: Context) -> None:
 
 
 def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
-    """Console chat: start the action server and the agent, then read one message per line."""
+    """Console chat: load the agent (with the actions in process), then read one message per line."""
     import jieba
     from rasa.utils.log_utils import configure_structlog
 
@@ -300,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     nlu.add_parser("export", help="从数据库生成词典和查找表").set_defaults(handler=cmd_nlu_export)
     register_report_commands(commands)
     register_reminder_commands(commands)
+    register_action_commands(commands)
     return parser
 
 
@@ -307,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: configure logging, run one command, release resources."""
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
-    secrets = (settings.telegram_bot_token, settings.telegram_webhook_secret)
+    secrets = (settings.telegram_bot_token, settings.telegram_webhook_secret, settings.action_server_token)
     if args.command in ("run", "chat"):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         # The console conversation owns the terminal, so its logs go to the file only;

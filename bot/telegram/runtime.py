@@ -11,7 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import CallbackContext, ExtBot
 
-from bot.dialogue.assistant import Dialogue, DialogueRuntime
+from bot.dialogue.assistant import Dialogue
+from bot.dialogue.runtime import DialogueRuntime
 from bot.scheduler import ReminderService
 from bot.telegram.pushes import PushSender
 from bot.telegram.ratelimit import RateLimiter
@@ -38,7 +39,7 @@ class Runtime:
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
-        """Connect to the database and start the dialogue (action server and agent)."""
+        """Connect to the database and start the dialogue (the agent, with its actions in process)."""
         engine = make_engine(settings.database_url)
         dialogue_runtime = DialogueRuntime.start(settings)
         return cls(
