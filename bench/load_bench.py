@@ -69,10 +69,10 @@ from fupin.outreach.users import bind_user, sender_of  # noqa: E402
 from fupin.settings import Settings  # noqa: E402
 from fupin.setup import init_database, seed_demo  # noqa: E402
 from fupin.values import OrderStatus, Role  # noqa: E402
-from tests.bot_process import BotProcess, child_pids  # noqa: E402
-from tests.fake_telegram import FakeTelegram, Sent  # noqa: E402
-from tests.netproxy import RoundRobin, free_port  # noqa: E402
-from tests.telegram_harness import running_telegram, settings_for  # noqa: E402
+from harness.bot_process import BotProcess, child_pids  # noqa: E402
+from harness.fake_telegram import FakeTelegram, Sent  # noqa: E402
+from harness.netproxy import RoundRobin, free_port  # noqa: E402
+from harness.telegram_app import running_telegram, settings_for  # noqa: E402
 
 FIRST_USER = 100_000
 WARM_UP_USERS = (90_001, 90_002)  # one buyer and one contact before the measured run

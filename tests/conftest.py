@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fupin.db import make_engine, make_session_factory
 from fupin.setup import init_database
+from harness.fake_telegram import FakeTelegram
 from tests.e2e import Bot, running_bot
-from tests.fake_telegram import FakeTelegram
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"]

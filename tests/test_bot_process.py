@@ -14,8 +14,8 @@ from sqlalchemy import func, select, text
 
 from fupin.db import make_engine, make_session_factory
 from fupin.models import Order
-from tests.bot_process import BotProcess, alive, child_pids
-from tests.fake_telegram import FakeTelegram
+from harness.bot_process import BotProcess, alive, child_pids
+from harness.fake_telegram import FakeTelegram
 from tests.telegram_chat import messages, press_one, say_one
 
 BUYER = 41001

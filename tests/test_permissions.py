@@ -47,12 +47,12 @@ from fupin.reporting.sales import SaleError, draft_sale, record_sale
 from fupin.settings import PROJECT_ROOT, Settings
 from fupin.setup import init_database, seed_demo
 from fupin.values import OrderStatus, Quantity, Role, SupplyMethod
+from harness.fake_telegram import FakeTelegram, Sent
+from harness.telegram_app import RunningBot, running_telegram, settings_for
 from tests.conftest import BACKENDS, TEST_DATABASE_URL, Database, _drop_postgres_schema, _postgres_engine
 from tests.e2e import Bot
-from tests.fake_telegram import FakeTelegram, Sent
 from tests.helpers import row, write_xlsx
-from tests.telegram_chat import messages
-from tests.telegram_harness import RunningBot, running_telegram, settings_for, with_bot
+from tests.telegram_chat import messages, with_bot
 
 # --- the domain table -------------------------------------------------------------------------------------
 

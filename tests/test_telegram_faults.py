@@ -17,10 +17,10 @@ from telegram.request import HTTPXRequest
 
 from bot.telegram.retry import NotSent, call_with_retry
 from fupin.models import Order
+from harness.fake_telegram import FakeTelegram
+from harness.telegram_app import RunningBot
 from tests.e2e import Bot
-from tests.fake_telegram import FakeTelegram
-from tests.telegram_chat import messages, say_one
-from tests.telegram_harness import RunningBot, with_bot
+from tests.telegram_chat import messages, say_one, with_bot
 
 
 def _client(fake: FakeTelegram, read_timeout: float = 5.0) -> TelegramBot:

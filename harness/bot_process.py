@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from fupin.settings import PROJECT_ROOT
-from tests.fake_telegram import FakeTelegram
+from harness.fake_telegram import FakeTelegram
 
 
 def child_pids(pid: int) -> list[int]:
