@@ -82,4 +82,4 @@ def wait_text(fake: FakeTelegram, user: int, part: str, timeout: float = 30.0) -
 def with_bot(bot: Bot, fake: FakeTelegram, **overrides: Any) -> Any:
     """`running_telegram` on the shared test assistant and its database."""
     url = str(bot.sessions.kw["bind"].url)
-    return running_telegram(fake, settings_for(fake, url, **overrides), bot.dialogue.assistant, bot.sessions)
+    return running_telegram(fake, settings_for(fake, url, **overrides), bot.assistant, bot.sessions)
