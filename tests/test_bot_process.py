@@ -10,6 +10,7 @@ import re
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, text
 
 from fupin.db import make_engine, make_session_factory
@@ -17,6 +18,8 @@ from fupin.models import Order
 from harness.bot_process import BotProcess, alive, child_pids
 from harness.fake_telegram import FakeTelegram
 from tests.telegram_chat import messages, press_one, say_one
+
+pytestmark = pytest.mark.process
 
 BUYER = 41001
 

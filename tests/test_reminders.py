@@ -409,6 +409,7 @@ def _schema(db: Database) -> str:
         return str(connection.execute(text("SELECT current_schema()")).scalar())
 
 
+@pytest.mark.process
 def test_two_processes_at_once_never_write_a_reminder_twice(db: Database, tmp_path: Path) -> None:
     with db.sessions() as session, session.begin():
         names = [n for (n,) in session.execute(text("SELECT name FROM townships ORDER BY code")).all()][:30]

@@ -43,6 +43,7 @@ def _redis_up() -> bool:
 
 
 pytestmark = [
+    pytest.mark.process,
     pytest.mark.skipif(not TEST_DATABASE_URL, reason="TEST_DATABASE_URL is not set: PostgreSQL tests not run"),
 ]
 
