@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import threading
-import time as clock
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -36,6 +35,7 @@ from fupin.periods import Period
 from fupin.reporting import reports
 from fupin.settings import PROJECT_ROOT, TIMEZONE, Settings
 from fupin.values import OrderStatus, Role
+from harness.waiting import wait_until
 from tests.conftest import Database
 from tests.reminder_data import a_village, listing, order, township_id, user
 
@@ -439,10 +439,7 @@ def test_two_processes_at_once_never_write_a_reminder_twice(db: Database, tmp_pa
         )
         for i in range(2)
     ]
-    deadline = clock.monotonic() + 60
-    while not all((tmp_path / f"ready{i}").exists() for i in range(2)):
-        assert clock.monotonic() < deadline, "workers did not start"
-        clock.sleep(0.01)
+    wait_until(lambda: all((tmp_path / f"ready{i}").exists() for i in range(2)), 60, lambda: "workers did not start")
     go.touch()  # both start at the same moment
     outputs = [w.communicate(timeout=120) for w in workers]
     assert [w.returncode for w in workers] == [0, 0], [err for _, err in outputs]
