@@ -43,7 +43,7 @@ test: $(DEV_INSTALLED) train validate ## Validate and train, then run every test
 
 # The edit-test loop: no model, no processes, SQLite only (PostgreSQL runs in `make test`); about a minute.
 test-fast: $(DEV_INSTALLED) ## Unit and database tests only (no model, no processes, SQLite), random order
-	env -u TEST_DATABASE_URL $(PY) -m pytest -m "unit or db" -q
+	env -u TEST_DATABASE_URL $(PY) -m pytest -m "unit or db" -q -rfE
 
 test-dialogue: $(DEV_INSTALLED) train ## The tests against the loaded model (dialogue tier)
 	$(PY) -m pytest -m dialogue -q
@@ -68,7 +68,7 @@ eval-nlu: vocab ## Evaluate NLU on the held-out set (intent report, confusion ma
 	$(RASA) test nlu --nlu data --cross-validation --folds 3 --out results/cross-validation
 	@echo "Reports: results/holdout (intent_report.json, intent_confusion_matrix.png), results/cross-validation"
 
-lint: $(DEV_INSTALLED) ## Check style (ruff) and types (mypy on fupin, bot, actions, nlu)
+lint: $(DEV_INSTALLED) ## Check style (ruff) and types (mypy on fupin, bot, actions, nlu, harness)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy

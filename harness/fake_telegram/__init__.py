@@ -32,7 +32,7 @@ Behaviour choices worth knowing in tests:
 * press() accepts any data, also one no longer on the message (a user tapping a stale keyboard).
 """
 
-from harness.fake_telegram.faults import ApiError
+from harness.fake_telegram.errors import ApiError
 from harness.fake_telegram.html import parse_html, utf16_length
 from harness.fake_telegram.server import FakeTelegram
 from harness.fake_telegram.state import DEFAULT_TOKEN, Call, Sent, Upload

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+
+from harness.fake_telegram.errors import ApiError
+from harness.fake_telegram.state import ChatState
 
 FAULT_DESCRIPTIONS = {
     400: "Bad Request: injected error",
@@ -18,16 +20,6 @@ FAULT_DESCRIPTIONS = {
     503: "Service Unavailable",
     504: "Gateway Timeout",
 }
-
-
-class ApiError(Exception):
-    """An error answer of the Bot API."""
-
-    def __init__(self, status: int, description: str, parameters: dict[str, Any] | None = None) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
-        self.parameters = parameters
 
 
 @dataclass
@@ -47,7 +39,7 @@ class _Fault:
         return ApiError(self.status, FAULT_DESCRIPTIONS.get(self.status, default))
 
 
-class Faults:
+class Faults(ChatState):
     """What a test can make go wrong (mixed into FakeTelegram; the state lives in ChatState)."""
 
     def block(self, user_id: int) -> None:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from harness.fake_telegram.faults import ApiError
+from harness.fake_telegram.errors import ApiError
 
 
 def utf16_length(text: str) -> int:

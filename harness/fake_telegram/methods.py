@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import copy
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
-from harness.fake_telegram.faults import ApiError
+from harness.fake_telegram.errors import ApiError
 from harness.fake_telegram.html import _strip_text, parse_html, utf16_length
 from harness.fake_telegram.state import (
     CALLBACK_DATA_LIMIT,
@@ -21,12 +20,13 @@ from harness.fake_telegram.state import (
     NOT_MODIFIED,
     SECRET_TOKEN_RE,
     UPLOAD_LIMIT,
+    ChatState,
     Sent,
     Upload,
 )
 
 
-class BotApiMethods:
+class BotApiMethods(ChatState):
     """sendMessage, editMessageText, setWebhook … (mixed into FakeTelegram over ChatState)."""
 
     def method_table(self) -> dict[str, Callable[[dict[str, Any]], Any]]:
@@ -135,10 +135,6 @@ class BotApiMethods:
         if message["from"]["id"] != self.bot_id:
             raise ApiError(400, "Bad Request: message can't be edited")
         return chat_id, message
-
-    @staticmethod
-    def _commands_key(scope: dict[str, Any] | None, language_code: str | None) -> tuple[str, str]:
-        return json.dumps(scope or {"type": "default"}, sort_keys=True), language_code or ""
 
     # --- Bot API methods (called with self._lock held) ---------------------------------------------------
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
-from harness.fake_telegram.faults import ApiError, Faults
+from harness.fake_telegram.errors import ApiError
+from harness.fake_telegram.faults import Faults
 from harness.fake_telegram.methods import BotApiMethods
 from harness.fake_telegram.state import (
     DEFAULT_TOKEN,
@@ -24,7 +25,6 @@ from harness.fake_telegram.state import (
     STRING_PARAMS,
     UPLOAD_LIMIT,
     WEBHOOK_CONFLICT,
-    ChatState,
     Upload,
     _Record,
     _short,
@@ -42,7 +42,7 @@ def _decode_param(name: str, value: str) -> Any:
         return value
 
 
-class FakeTelegram(ChatState, Faults, BotApiMethods):
+class FakeTelegram(Faults, BotApiMethods):
     """A Bot API server on 127.0.0.1 that records every call and lets tests feed updates and faults."""
 
     def __init__(self, token: str = DEFAULT_TOKEN, bot_id: int = 100, bot_username: str = "fupin_test_bot") -> None:

@@ -13,11 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.fake_telegram.faults import ApiError, _Fault
+from harness.fake_telegram.errors import ApiError
 from harness.fake_telegram.html import utf16_length
 from harness.waiting import wait_until
+
+if TYPE_CHECKING:  # faults.py builds on ChatState
+    from harness.fake_telegram.faults import _Fault
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +205,10 @@ class ChatState:
         self._poll_generation = 0
         self._errors: list[BaseException] = []
         self._webhook_errors: list[str] = []
+
+    @staticmethod
+    def _commands_key(scope: dict[str, Any] | None, language_code: str | None) -> tuple[str, str]:
+        return json.dumps(scope or {"type": "default"}, sort_keys=True), language_code or ""
 
     def _notify(self) -> None:
         """Wake long polls and the webhook worker (on the server loop); the server overrides it."""
