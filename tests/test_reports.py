@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,7 +14,6 @@ from openpyxl import Workbook, load_workbook
 from PIL import Image
 from sqlalchemy import func, select, update
 
-from fupin.db import make_engine, make_session_factory
 from fupin.models import Listing, Product, ReportSubmission, SaleRecord, Township, Village
 from fupin.orders.buyers import find_or_register_buyer
 from fupin.orders.lifecycle import change_order, place_order
@@ -37,9 +36,9 @@ from fupin.reporting.reports import (
     write_sales_form,
 )
 from fupin.reporting.sales import SaleDraft, record_sale
-from fupin.setup import init_database, seed_demo
+from fupin.setup import seed_demo
 from fupin.values import JIN, Quantity, Role, SupplyMethod
-from tests.conftest import Cli, Database
+from tests.conftest import Cli, Database, sqlite_copy
 
 Q3 = Period(2019, 3)
 # The seed's headers, column by column, and the note rows under each table, as printed in the plan.
@@ -666,16 +665,12 @@ def test_round_trip_with_orders_and_chat_reports_counts_each_sale_once(db: Datab
 
 
 @pytest.fixture
-def cli_db(tmp_path: Path) -> Database:
+def cli_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
     """The command line's SQLite file, prepared and filled with the records above."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    engine = make_engine(url)
-    sessions = make_session_factory(engine)
-    init_database(engine, sessions)
-    database = Database(url, engine, sessions, "sqlite")
-    add_sales(database, SALES)
-    engine.dispose()
-    return database
+    with sqlite_copy(sqlite_template, tmp_path / "cli.db") as database:
+        add_sales(database, SALES)
+        database.engine.dispose()  # the command line opens the file itself
+        yield database
 
 
 def test_cli_writes_forms_and_overview(cli: Cli, cli_db: Database, tmp_path: Path) -> None:
