@@ -15,10 +15,10 @@ MODEL := models/fupin.tar.gz
 # What the trained model depends on; the vocabulary files are generated from the database.
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) data/lookups.yml nlu/dictionary/userdict.txt
 
-.PHONY: help install run test lint format train vocab validate eval-nlu bench clean
+.PHONY: help install run test test-fast test-dialogue lint format train vocab validate eval-nlu bench clean
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(INSTALLED): requirements.txt .python-version
 	@test -x $(PY) || { test -n "$(BOOTSTRAP_PYTHON)" || { echo "Python 3.10 not found (pyenv install 3.10.13)"; exit 1; }; $(BOOTSTRAP_PYTHON) -m venv $(VENV); }
@@ -41,6 +41,13 @@ test: $(DEV_INSTALLED) train validate ## Validate and train, then run every test
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core
 	$(PY) -m pytest
 
+# The edit-test loop: no model, no processes, SQLite only (PostgreSQL runs in `make test`); about a minute.
+test-fast: $(DEV_INSTALLED) ## Unit and database tests only (no model, no processes, SQLite), random order
+	env -u TEST_DATABASE_URL $(PY) -m pytest -m "unit or db" -q -rfE
+
+test-dialogue: $(DEV_INSTALLED) train ## The tests against the loaded model (dialogue tier)
+	$(PY) -m pytest -m dialogue -q
+
 vocab: $(INSTALLED) ## Regenerate the NLU vocabulary (jieba dictionary, lookup tables) from the database
 	$(PY) -m bot nlu export
 
@@ -61,7 +68,7 @@ eval-nlu: vocab ## Evaluate NLU on the held-out set (intent report, confusion ma
 	$(RASA) test nlu --nlu data --cross-validation --folds 3 --out results/cross-validation
 	@echo "Reports: results/holdout (intent_report.json, intent_confusion_matrix.png), results/cross-validation"
 
-lint: $(DEV_INSTALLED) ## Check style (ruff) and types (mypy on fupin, bot, actions, nlu)
+lint: $(DEV_INSTALLED) ## Check style (ruff) and types (mypy on fupin, bot, actions, nlu, harness)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy

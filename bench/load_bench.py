@@ -1,7 +1,7 @@
 """Load over the full path: N simulated Telegram users in whole scripted conversations, then database checks.
 
 The real python-telegram-bot Application (long polling) talks to the local fake Bot API server
-(tests/fake_telegram.py); the dialogue is the trained model in process with the SQL tracker store on the
+(harness/fake_telegram/); the dialogue is the trained model in process with the SQL tracker store on the
 bench database, as in production, and the custom actions in process. Buyers search, order with every slot
 (buttons where the bot offers them, the phone typed or shared), confirm and check their orders; supply
 contacts (bound beforehand) change a stock by message, confirm it with the button and check their orders.
@@ -74,10 +74,10 @@ from fupin.outreach.users import bind_user, sender_of  # noqa: E402
 from fupin.settings import Settings  # noqa: E402
 from fupin.setup import init_database, seed_demo  # noqa: E402
 from fupin.values import OrderStatus, Role  # noqa: E402
-from tests.bot_process import BotProcess, child_pids  # noqa: E402
-from tests.fake_telegram import FakeTelegram, Sent  # noqa: E402
-from tests.netproxy import RoundRobin, free_port  # noqa: E402
-from tests.telegram_harness import running_telegram, settings_for  # noqa: E402
+from harness.bot_process import BotProcess, child_pids  # noqa: E402
+from harness.fake_telegram import FakeTelegram, Sent  # noqa: E402
+from harness.netproxy import RoundRobin, free_port  # noqa: E402
+from harness.telegram_app import running_telegram, settings_for  # noqa: E402
 
 FIRST_USER = 100_000
 WARM_UP_USERS = (90_001, 90_002)  # one buyer and one contact before the measured run

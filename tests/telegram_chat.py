@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from tests.fake_telegram import FakeTelegram, Sent
+from harness.fake_telegram import FakeTelegram, Sent
+from harness.telegram_app import running_telegram, settings_for
+from tests.e2e import Bot
 
 TIMEOUT = 60.0
 
@@ -74,3 +77,9 @@ def wait_text(fake: FakeTelegram, user: int, part: str, timeout: float = 30.0) -
     """Wait for a message to a user containing a text (a push, say)."""
     fake.wait_for(lambda f: any(part in (m.text or "") for m in messages(f, user)), timeout=timeout)
     return next(m for m in messages(fake, user) if part in (m.text or ""))
+
+
+def with_bot(bot: Bot, fake: FakeTelegram, **overrides: Any) -> Any:
+    """`running_telegram` on the shared test assistant and its database."""
+    url = str(bot.sessions.kw["bind"].url)
+    return running_telegram(fake, settings_for(fake, url, **overrides), bot.assistant, bot.sessions)

@@ -25,9 +25,9 @@ from bot.dialogue.actions import TOKEN_HEADER, build_executor
 from bot.dialogue.endpoint import IN_PROCESS_URL, InProcessEndpoint
 from fupin.settings import PROJECT_ROOT
 from fupin.setup import seed_demo
-from tests.bot_process import listening_sockets, start_action_server
+from harness.bot_process import listening_sockets, start_action_server
+from harness.netproxy import free_port
 from tests.conftest import Database
-from tests.netproxy import free_port
 
 TOKEN = "action-secret_42"
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, text
 
 from fupin.db import make_engine, make_session_factory
 from fupin.models import Order
-from tests.bot_process import BotProcess, child_pids, listening_sockets
-from tests.fake_telegram import FakeTelegram
+from harness.bot_process import BotProcess, child_pids, listening_sockets
+from harness.fake_telegram import FakeTelegram
 from tests.telegram_chat import messages, press_one, say_one
+
+pytestmark = pytest.mark.process
 
 BUYER = 41001
 

@@ -27,7 +27,7 @@ from telegram.error import (
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 from telegram.ext import MessageHandler as TextHandler
 
-from tests.fake_telegram import FakeTelegram, parse_html, utf16_length
+from harness.fake_telegram import FakeTelegram, parse_html, utf16_length
 
 USER = 501
 OTHER = 502

@@ -56,12 +56,13 @@ from fupin.values import (
     format_yuan,
     quantity_problem,
 )
+from harness.fake_telegram import FakeTelegram
+from harness.telegram_app import RunningBot
 from nlu.normaliser import OWNED, EntityNormaliser, repair_orgs
 from tests.conftest import Database
 from tests.e2e import Bot
-from tests.fake_telegram import FakeTelegram
 from tests.helpers import GOOD_ROW, HEADERS, row, write_csv, write_xlsx
-from tests.telegram_harness import RunningBot, with_bot
+from tests.telegram_chat import with_bot
 
 LONG = 10_000
 

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import threading
-import time as clock
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -29,6 +28,7 @@ from fupin.periods import Period
 from fupin.reporting.submissions import submit_report
 from fupin.settings import PROJECT_ROOT, TIMEZONE, Settings
 from fupin.values import OrderStatus, Role
+from harness.waiting import wait_until
 from tests.conftest import Database
 from tests.reminder_data import a_village, listing, order, township_id, user
 
@@ -402,6 +402,7 @@ def _schema(db: Database) -> str:
         return str(connection.execute(text("SELECT current_schema()")).scalar())
 
 
+@pytest.mark.process
 def test_two_processes_at_once_never_write_a_reminder_twice(db: Database, tmp_path: Path) -> None:
     with db.sessions() as session, session.begin():
         names = [n for (n,) in session.execute(text("SELECT name FROM townships ORDER BY code")).all()][:30]
@@ -431,10 +432,7 @@ def test_two_processes_at_once_never_write_a_reminder_twice(db: Database, tmp_pa
         )
         for i in range(2)
     ]
-    deadline = clock.monotonic() + 60
-    while not all((tmp_path / f"ready{i}").exists() for i in range(2)):
-        assert clock.monotonic() < deadline, "workers did not start"
-        clock.sleep(0.01)
+    wait_until(lambda: all((tmp_path / f"ready{i}").exists() for i in range(2)), 60, lambda: "workers did not start")
     go.touch()  # both start at the same moment
     outputs = [w.communicate(timeout=120) for w in workers]
     assert [w.returncode for w in workers] == [0, 0], [err for _, err in outputs]

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,7 +14,6 @@ from openpyxl import Workbook, load_workbook
 from PIL import Image
 from sqlalchemy import func, select, update
 
-from fupin.db import make_engine, make_session_factory
 from fupin.models import Listing, Product, ReportSubmission, SaleRecord, Township, Village
 from fupin.orders.buyers import find_or_register_buyer
 from fupin.orders.lifecycle import change_order, place_order
@@ -34,10 +30,9 @@ from fupin.reporting.quarter import LEAD_UNITS, lead_unit_report, township_repor
 from fupin.reporting.sales import SaleDraft, record_sale
 from fupin.reporting.sales_import import import_sales_report
 from fupin.reporting.submissions import submit_report, submitted
-from fupin.settings import PROJECT_ROOT
-from fupin.setup import init_database, seed_demo
+from fupin.setup import seed_demo
 from fupin.values import JIN, Quantity, Role, SupplyMethod
-from tests.conftest import Database
+from tests.conftest import Cli, Database, sqlite_copy
 
 Q3 = Period(2019, 3)
 # The seed's headers, column by column, and the note rows under each table, as printed in the plan.
@@ -663,44 +658,28 @@ def test_round_trip_with_orders_and_chat_reports_counts_each_sale_once(db: Datab
 # ---------------------------------------------------------------------------------- command line
 
 
-def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "LOG_LEVEL": "WARNING",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180
-    )
-
-
 @pytest.fixture
-def cli_db(tmp_path: Path) -> Database:
+def cli_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
     """The command line's SQLite file, prepared and filled with the records above."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    engine = make_engine(url)
-    sessions = make_session_factory(engine)
-    init_database(engine, sessions)
-    database = Database(url, engine, sessions, "sqlite")
-    add_sales(database, SALES)
-    engine.dispose()
-    return database
+    with sqlite_copy(sqlite_template, tmp_path / "cli.db") as database:
+        add_sales(database, SALES)
+        database.engine.dispose()  # the command line opens the file itself
+        yield database
 
 
-def test_cli_writes_forms_and_overview(cli_db: Database, tmp_path: Path) -> None:
-    result = run_cli(tmp_path, "report", "sales", "--quarter", "2019Q3", "--township", "龙角", "-o", "a2.xlsx")
+def test_cli_writes_forms_and_overview(cli: Cli, cli_db: Database, tmp_path: Path) -> None:
+    result = cli("report", "sales", "--quarter", "2019Q3", "--township", "龙角", "-o", "a2.xlsx")
     assert result.returncode == 0, result.stderr
     assert "已生成龙角镇2019年第3季度附件2：a2.xlsx（2条，合计180.00元）" in result.stdout
     sheet = load_workbook(tmp_path / "a2.xlsx").active
     assert sheet["A2"].value == "乡镇（街道）贫困户产品销售情况表" and [c.value for c in sheet[4]] == SEED_ATTACHMENT2
-    result = run_cli(tmp_path, "report", "sales", "--quarter", "2019Q3", "-o", "all.xlsx")
+    result = cli("report", "sales", "--quarter", "2019Q3", "-o", "all.xlsx")
     assert result.returncode == 0 and load_workbook(tmp_path / "all.xlsx").sheetnames == ["龙角镇", "故陵镇", "泥溪镇"]
-    result = run_cli(tmp_path, "report", "purchases", "--quarter", "2019Q3", "--lead-unit", "县教委", "-o", "a3.xlsx")
+    result = cli("report", "purchases", "--quarter", "2019Q3", "--lead-unit", "县教委", "-o", "a3.xlsx")
     assert result.returncode == 0, result.stderr
     assert "已生成县教委2019年第3季度附件3：a3.xlsx（1条，合计90.00元）" in result.stdout
     assert [c.value for c in load_workbook(tmp_path / "a3.xlsx").active[4]] == SEED_ATTACHMENT3
-    result = run_cli(tmp_path, "report", "overview", "--quarter", "2019Q3", "-o", "overview")
+    result = cli("report", "overview", "--quarter", "2019Q3", "-o", "overview")
     assert result.returncode == 0, result.stderr
     assert "全县销售4,980.00元；本年累计5,130.00元" in result.stdout
     assert sorted(p.name for p in (tmp_path / "overview").iterdir()) == sorted(
@@ -708,13 +687,13 @@ def test_cli_writes_forms_and_overview(cli_db: Database, tmp_path: Path) -> None
     )
 
 
-def test_cli_imports_a_townships_file(cli_db: Database, tmp_path: Path) -> None:
+def test_cli_imports_a_townships_file(cli: Cli, cli_db: Database, tmp_path: Path) -> None:
     good = filled_xlsx(tmp_path / "good.xlsx", GOOD_ROWS)
-    result = run_cli(tmp_path, "report", "import", str(good), "--quarter", "2019Q3", "--township", "龙角镇")
+    result = cli("report", "import", str(good), "--quarter", "2019Q3", "--township", "龙角镇")
     assert result.returncode == 0, result.stderr + result.stdout
     assert "✓ good.xlsx：已导入龙角镇2019年第3季度贫困户产品销售情况（附件2），共3条" in result.stdout
     bad = filled_xlsx(tmp_path / "bad.xlsx", BAD_ROWS)
-    result = run_cli(tmp_path, "report", "import", str(bad), "--quarter", "2019Q3", "--township", "龙角镇")
+    result = cli("report", "import", str(bad), "--quarter", "2019Q3", "--township", "龙角镇")
     assert result.returncode == 1
     assert "bad.xlsx 第6行，H列“销售金额”：无法识别的销售金额“面议”（应填如 90元）" in result.stdout
     with cli_db.sessions() as session:
@@ -722,13 +701,13 @@ def test_cli_imports_a_townships_file(cli_db: Database, tmp_path: Path) -> None:
     cli_db.engine.dispose()
 
 
-def test_cli_import_without_township_takes_the_forms_unit(cli_db: Database, tmp_path: Path) -> None:
+def test_cli_import_without_township_takes_the_forms_unit(cli: Cli, cli_db: Database, tmp_path: Path) -> None:
     unnamed = filled_xlsx(tmp_path / "unnamed.xlsx", GOOD_ROWS, unit="")
-    result = run_cli(tmp_path, "report", "import", str(unnamed), "--quarter", "2019Q3")
+    result = cli("report", "import", str(unnamed), "--quarter", "2019Q3")
     assert result.returncode == 1
     assert "unnamed.xlsx：表中没有填写填报单位，请用 --township 写明是哪个乡镇（街道）的附件2" in result.stdout
     good = filled_xlsx(tmp_path / "good.xlsx", GOOD_ROWS, unit="龙角镇")
-    result = run_cli(tmp_path, "report", "import", str(good), "--quarter", "2019Q3")
+    result = cli("report", "import", str(good), "--quarter", "2019Q3")
     assert result.returncode == 0, result.stderr + result.stdout
     assert "✓ good.xlsx：已导入龙角镇2019年第3季度贫困户产品销售情况（附件2），共3条" in result.stdout
     with cli_db.sessions() as session:
@@ -746,8 +725,8 @@ def test_cli_import_without_township_takes_the_forms_unit(cli_db: Database, tmp_
         (("report", "import", "x.xlsx", "--quarter", "2019Q3", "--township", "火星镇"), "云阳县没有叫“火星镇”的乡镇（街道）"),
     ],
 )  # fmt: skip
-def test_cli_bad_input_is_a_clear_chinese_error(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
-    result = run_cli(tmp_path, *args)
+def test_cli_bad_input_is_a_clear_chinese_error(cli: Cli, tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    result = cli(*args)
     assert result.returncode == 1
     assert message in result.stdout
     assert "Traceback" not in result.stderr

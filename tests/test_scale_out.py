@@ -24,10 +24,10 @@ from fupin.db import make_engine, make_session_factory
 from fupin.models import Lease, Listing, Notification, Order, Township, User, utcnow
 from fupin.outreach.registration import issue_code
 from fupin.values import Role
-from tests.bot_process import BotProcess, listening_sockets
+from harness.bot_process import BotProcess, listening_sockets
+from harness.fake_telegram import FakeTelegram
+from harness.netproxy import RoundRobin, TcpProxy, free_port
 from tests.conftest import TEST_DATABASE_URL
-from tests.fake_telegram import FakeTelegram
-from tests.netproxy import RoundRobin, TcpProxy, free_port
 from tests.telegram_chat import messages, press_one, say_one
 
 CONTACT = 61001
@@ -43,6 +43,7 @@ def _redis_up() -> bool:
 
 
 pytestmark = [
+    pytest.mark.process,
     pytest.mark.skipif(not TEST_DATABASE_URL, reason="TEST_DATABASE_URL is not set: PostgreSQL tests not run"),
 ]
 

@@ -106,7 +106,7 @@ def test_reminders_can_be_turned_off(sqlite_db: Database, settings: Settings, mo
 
     async def scenario() -> None:
         service = await start_reminders(Settings.from_env(), sqlite_db.sessions)
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.5)  # something that must not happen: 2.5 ticks of 0.2 s in which no lease is taken
         assert not service.is_leader
         await service.stop()
 

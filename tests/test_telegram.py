@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from fupin.models import Listing, Notification, Order, Product, Township, User
+from harness.fake_telegram import FakeTelegram
+from harness.telegram_app import ADMIN_ID, RunningBot
 from tests.e2e import Bot
-from tests.fake_telegram import FakeTelegram
 from tests.helpers import GOOD_ROW, write_xlsx
-from tests.telegram_chat import messages, press, say, titles, wait_messages, wait_text
-from tests.telegram_harness import ADMIN_ID, RunningBot, with_bot
+from tests.telegram_chat import messages, press, say, titles, wait_messages, wait_text, with_bot
 
 CONTACT = 1001  # becomes 龙角镇's contact by registering with a code
 BUYER = 2001

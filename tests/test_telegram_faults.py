@@ -21,12 +21,12 @@ from telegram.request import HTTPXRequest
 
 from bot.telegram.retry import NotSent, call_with_retry
 from fupin.models import Order
-from tests.bot_process import start_action_server
+from harness.bot_process import start_action_server
+from harness.fake_telegram import FakeTelegram
+from harness.netproxy import free_port
+from harness.telegram_app import RunningBot
 from tests.e2e import Bot
-from tests.fake_telegram import FakeTelegram
-from tests.netproxy import free_port
-from tests.telegram_chat import messages, say_one
-from tests.telegram_harness import RunningBot, with_bot
+from tests.telegram_chat import messages, say_one, with_bot
 
 ACTION_TOKEN = "faults-action-token_7"
 

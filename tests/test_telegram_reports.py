@@ -24,11 +24,11 @@ from fupin.reporting.quarter import lead_unit_report, township_report
 from fupin.reporting.sales import SaleDraft, record_sale
 from fupin.reporting.submissions import submitted
 from fupin.values import JIN, Quantity
+from harness.fake_telegram import FakeTelegram, Sent
+from harness.telegram_app import ADMIN_ID, RunningBot
 from tests.e2e import Bot
-from tests.fake_telegram import FakeTelegram, Sent
 from tests.helpers import GOOD_ROW, write_xlsx
-from tests.telegram_chat import button_data, press, press_data, say, send_file, titles
-from tests.telegram_harness import ADMIN_ID, RunningBot, with_bot
+from tests.telegram_chat import button_data, press, press_data, say, send_file, titles, with_bot
 
 # Telegram user ids of this module only: the database is shared by the whole test session.
 CONTACT = 20001  # 龙角镇's contact, registered with a code

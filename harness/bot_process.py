@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from fupin.settings import PROJECT_ROOT
-from tests.fake_telegram import FakeTelegram
+from harness.fake_telegram import FakeTelegram
 
 
 def child_pids(pid: int) -> list[int]:

@@ -16,8 +16,7 @@ from bot.telegram.app import build_application
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.runtime import Runtime
 from fupin.settings import Settings
-from tests.e2e import Bot
-from tests.fake_telegram import FakeTelegram
+from harness.fake_telegram import FakeTelegram
 
 ADMIN_ID = 9001
 
@@ -101,9 +100,3 @@ def running_telegram(
         loop.close()
     if "error" in box:
         raise box["error"]
-
-
-def with_bot(bot: Bot, fake: FakeTelegram, **overrides: Any) -> Any:
-    """`running_telegram` on the shared test assistant and its database."""
-    url = str(bot.sessions.kw["bind"].url)
-    return running_telegram(fake, settings_for(fake, url, **overrides), bot.assistant, bot.sessions)
