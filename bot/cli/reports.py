@@ -6,10 +6,10 @@ import argparse
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from bot.cli.context import Context
 from fupin.periods import Period, parse_period
 from fupin.places import Gazetteer, TownshipEntry
 from fupin.reporting.reports import (
@@ -24,9 +24,6 @@ from fupin.reporting.reports import (
     yuan,
 )
 from fupin.setup import init_database
-
-if TYPE_CHECKING:
-    from bot.cli.main import Context  # bot.cli.main imports this module: only the type is needed here
 
 logger = logging.getLogger(__name__)
 
