@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden
 
-from bot.telegram import handlers, texts
+from bot.telegram import chat as handlers  # the shared helpers, formerly in bot/telegram/handlers.py
+from bot.telegram import texts
 from bot.telegram.render import inline_keyboard
 from bot.telegram.retry import NotSent, call_with_retry
 from bot.telegram.runtime import Context, runtime_of
