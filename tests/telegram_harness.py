@@ -106,4 +106,4 @@ def running_telegram(
 def with_bot(bot: Bot, fake: FakeTelegram, **overrides: Any) -> Any:
     """`running_telegram` on the shared test assistant and its database."""
     url = str(bot.sessions.kw["bind"].url)
-    return running_telegram(fake, settings_for(fake, url, **overrides), bot.dialogue.assistant, bot.sessions)
+    return running_telegram(fake, settings_for(fake, url, **overrides), bot.assistant, bot.sessions)

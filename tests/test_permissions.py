@@ -695,7 +695,7 @@ def test_webhook_updates_are_processed_only_with_the_secret(bot: Bot) -> None:
     }
     with FakeTelegram() as hook_fake:
         settings = settings_for(hook_fake, str(bot.sessions.kw["bind"].url))
-        with running_telegram(hook_fake, settings, bot.dialogue.assistant, bot.sessions, webhook=webhook):
+        with running_telegram(hook_fake, settings, bot.assistant, bot.sessions, webhook=webhook):
             # Telegram's own deliveries carry the secret the bot registered.
             assert hook_fake.calls("setWebhook")[-1].params["secret_token"] == secret
             hook_fake.send_text(31001, "/start")
