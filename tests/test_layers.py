@@ -147,5 +147,9 @@ def test_front_ends_reach_rasa_only_through_the_dialogue(front_end: str) -> None
     assert _violations(front_end, ("rasa", "rasa_sdk")) == []
 
 
+def test_only_the_dialogue_package_of_bot_imports_rasa() -> None:
+    assert _violations("bot", ("rasa", "rasa_sdk"), allowed=("bot.dialogue",)) == []
+
+
 def test_the_telegram_front_end_stays_out_of_the_command_line() -> None:
     assert _violations("bot.telegram", ("bot.cli",)) == []
