@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.cli import main as cli_main
+from bot.cli import run as cli_run
+from bot.cli.context import Context
 from tests.conftest import Cli
 from tests.helpers import GOOD_ROW, row, write_xlsx
 
@@ -18,11 +19,11 @@ def test_run_prepares_database_and_prints_summary(cli: Cli, monkeypatch: pytest.
     # tested in test_dialogue.py and a real `python -m bot run` in test_bot_process.py.
     chats: list[str] = []
 
-    def console_chat(_ctx: cli_main.Context, args: argparse.Namespace) -> int:
+    def console_chat(_ctx: Context, args: argparse.Namespace) -> int:
         chats.append(args.user)
         return 0
 
-    monkeypatch.setattr(cli_main, "cmd_chat", console_chat)
+    monkeypatch.setattr(cli_run, "cmd_chat", console_chat)
     result = cli("run")
     assert result.returncode == 0, result.stderr
     assert "已载入演示目录" in result.stdout

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from bot.cli.main import Context  # bot.cli.main imports this module: only the type is needed here
+from bot.cli.context import Commands, Context
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +27,7 @@ def cmd_actions(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Commands) -> None:
     """Add the `actions` command to the command line's sub-commands."""
     parser = commands.add_parser("actions", help="单独启动动作服务器（默认不需要：助手在自己的进程里运行动作）")
     parser.add_argument("--host", help="监听地址，默认 ACTION_SERVER_HOST（127.0.0.1）")

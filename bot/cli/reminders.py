@@ -5,17 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
+from bot.cli.context import Context
 from fupin.models import utcnow
 from fupin.outreach.reminders.config import ReminderConfig
 from fupin.outreach.reminders.schedule import run_due, upcoming
 from fupin.periods import today
 from fupin.settings import TIMEZONE
 from fupin.setup import init_database
-
-if TYPE_CHECKING:
-    from bot.cli.main import Context
 
 logger = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ import argparse
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from bot.cli.context import Context
 from fupin.periods import Period
 from fupin.places import Gazetteer, TownshipEntry
 from fupin.reporting.documents import (
@@ -26,9 +26,6 @@ from fupin.reporting.overview_workbook import write_overview
 from fupin.reporting.quarter import known_lead_units, lead_unit_report, township_report
 from fupin.reporting.sales_import import import_sales_report
 from fupin.setup import init_database
-
-if TYPE_CHECKING:
-    from bot.cli.main import Context  # bot.cli.main imports this module: only the type is needed here
 
 logger = logging.getLogger(__name__)
 

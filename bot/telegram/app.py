@@ -18,7 +18,8 @@ from telegram.ext import (
 )
 
 from bot.scheduler import start_reminders
-from bot.telegram import handlers, reports, texts
+from bot.telegram import CHANNEL, commands, conversation, documents, errors, reports, texts
+from bot.telegram.chat import set_admin_commands
 from bot.telegram.pushes import PushSender
 from bot.telegram.retry import call_with_retry
 from bot.telegram.runtime import BotData, Runtime
@@ -93,30 +94,30 @@ def build_application(settings: Settings, runtime: Runtime | None = None) -> App
 def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     """Register every handler: the flood limit first, then commands, buttons, messages."""
     private = filters.ChatType.PRIVATE
-    application.add_handler(TypeHandler(Update, handlers.rate_limit), group=-1)
-    commands = {
-        "start": handlers.cmd_start,
-        "help": handlers.cmd_help,
-        "cancel": handlers.cmd_cancel,
-        "orders": handlers.cmd_orders,
-        "register": handlers.cmd_register,
-        "invite": handlers.cmd_invite,
-        "export": handlers.cmd_export,
+    application.add_handler(TypeHandler(Update, errors.rate_limit), group=-1)
+    chat_commands = {
+        "start": commands.cmd_start,
+        "help": commands.cmd_help,
+        "cancel": commands.cmd_cancel,
+        "orders": commands.cmd_orders,
+        "register": commands.cmd_register,
+        "invite": commands.cmd_invite,
+        "export": commands.cmd_export,
         "report": reports.cmd_report,
     }
-    for name, callback in commands.items():
+    for name, callback in chat_commands.items():
         application.add_handler(CommandHandler(name, callback, filters=private))
     # Report buttons (rpt:…) before the generic handler, which would pass them to the dialogue.
     application.add_handler(CallbackQueryHandler(reports.on_report_button, pattern=reports.CALLBACK_PATTERN))
-    application.add_handler(CallbackQueryHandler(handlers.on_button))
-    application.add_handler(MessageHandler(private & filters.CONTACT, handlers.on_contact))
-    application.add_handler(MessageHandler(private & filters.Document.ALL, handlers.on_document))
-    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.on_text))
-    application.add_handler(MessageHandler(private & filters.COMMAND, handlers.on_unknown_command))
+    application.add_handler(CallbackQueryHandler(conversation.on_button))
+    application.add_handler(MessageHandler(private & filters.CONTACT, conversation.on_contact))
+    application.add_handler(MessageHandler(private & filters.Document.ALL, documents.on_document))
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, conversation.on_text))
+    application.add_handler(MessageHandler(private & filters.COMMAND, conversation.on_unknown_command))
     application.add_handler(
-        MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.on_other_message)
+        MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, conversation.on_other_message)
     )
-    application.add_error_handler(handlers.on_error)
+    application.add_error_handler(errors.on_error)
 
 
 def _bind_admins(runtime: Runtime, admin_ids: tuple[int, ...]) -> None:
@@ -125,7 +126,7 @@ def _bind_admins(runtime: Runtime, admin_ids: tuple[int, ...]) -> None:
         return
     with runtime.sessions() as session, session.begin():
         for admin_id in admin_ids:
-            bind_user(session, sender_of("telegram", admin_id), Role.ADMIN)
+            bind_user(session, sender_of(CHANNEL, admin_id), Role.ADMIN)
 
 
 async def _set_commands(application: Application, admin_ids: tuple[int, ...]) -> None:  # type: ignore[type-arg]
@@ -133,7 +134,7 @@ async def _set_commands(application: Application, admin_ids: tuple[int, ...]) ->
         lambda: application.bot.set_my_commands(list(texts.PUBLIC_COMMANDS)), what="commands", idempotent=True
     )
     for admin_id in admin_ids:
-        await handlers.set_admin_commands(application.bot, admin_id)
+        await set_admin_commands(application.bot, admin_id)
 
 
 def run(settings: Settings) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden
 
+from bot.telegram import CHANNEL
 from bot.telegram.render import inline_keyboard, split_text
 from bot.telegram.retry import NotSent, call_with_retry
 from fupin.outreach import notifications
@@ -20,7 +21,6 @@ from fupin.outreach.notifications import Push
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
 BATCH = 20
 
 

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
+
+logger = logging.getLogger(__name__)
+
+
+class Verdict(str, Enum):
+    """What to do with a user's message."""
+
+    OK = "ok"  # handle it
+    WARN = "warn"  # refuse it with a notice (the first refusal)
+    DROP = "drop"  # ignore it (already told)
 
 
 @dataclass
@@ -31,8 +43,8 @@ class RateLimiter:
         self._max_users = max_users
         self._buckets: OrderedDict[int, _Bucket] = OrderedDict()
 
-    def check(self, user_id: int) -> str:
-        """ "ok" to handle the message, "warn" to refuse with a notice, "drop" to ignore it."""
+    def check(self, user_id: int) -> Verdict:
+        """Whether to handle a user's message, refuse it with a notice, or ignore it."""
         now = self._clock()
         bucket = self._buckets.get(user_id)
         if bucket is None:
@@ -47,8 +59,8 @@ class RateLimiter:
         if bucket.tokens >= 1:
             bucket.tokens -= 1
             bucket.warned = False
-            return "ok"
+            return Verdict.OK
         if bucket.warned:
-            return "drop"
+            return Verdict.DROP
         bucket.warned = True
-        return "warn"
+        return Verdict.WARN

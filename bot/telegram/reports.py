@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden
 
-from bot.telegram import handlers, texts
+from bot.telegram import chat, texts
 from bot.telegram.render import inline_keyboard
 from bot.telegram.retry import NotSent, call_with_retry
 from bot.telegram.runtime import Context, runtime_of
@@ -156,18 +156,18 @@ async def cmd_report(update: Update, context: Context) -> None:
     runtime = runtime_of(context)
     assert update.effective_chat is not None
     chat_id = update.effective_chat.id
-    identity = await handlers.identity_of(runtime, update)
+    identity = await chat.identity_of(runtime, update)
     args = list(context.args or [])
     if identity.is_admin:
         await _admin_report(context, chat_id, args)
         return
     if not reports_for(identity):
-        await handlers.say(context.bot, chat_id, texts.REPORT_ONLY)
+        await chat.say(context.bot, chat_id, texts.REPORT_ONLY)
         return
     try:
         period = parse_quarter("".join(args))
     except ReportInputError as exc:
-        await handlers.say(context.bot, chat_id, f"{exc}\n\n{texts.REPORT_USAGE}")
+        await chat.say(context.bot, chat_id, f"{exc}\n\n{texts.REPORT_USAGE}")
         return
 
     def read() -> QuarterReport:
@@ -180,7 +180,7 @@ async def cmd_report(update: Update, context: Context) -> None:
         buttons.insert(0, (texts.SUBMIT_BUTTON, callback_data(ButtonAction.SUBMIT, period)))
     hint = texts.REPORT_HINT_SALES if report.kind is ReportKind.SALES else texts.REPORT_HINT_PURCHASES
     text = "\n".join([*report.summary_lines(), "", hint])
-    await handlers.say(context.bot, chat_id, text, reply_markup=inline_keyboard(buttons))
+    await chat.say(context.bot, chat_id, text, reply_markup=inline_keyboard(buttons))
 
 
 @dataclass
@@ -249,16 +249,16 @@ async def _admin_report(context: Context, chat_id: int, args: list[str]) -> None
     try:
         kind, period, place = _admin_request(args)
     except ReportInputError as exc:
-        await handlers.say(context.bot, chat_id, str(exc))
+        await chat.say(context.bot, chat_id, str(exc))
         return
     with tempfile.TemporaryDirectory(prefix="fupin-report-") as folder:
         try:
             outgoing = await asyncio.to_thread(_admin_files, runtime.sessions, kind, period, place, Path(folder))
         except ReportInputError as exc:
-            await handlers.say(context.bot, chat_id, str(exc))
+            await chat.say(context.bot, chat_id, str(exc))
             return
         if outgoing.text:
-            await handlers.say(context.bot, chat_id, outgoing.text)
+            await chat.say(context.bot, chat_id, outgoing.text)
         for path, caption in outgoing.files:
             if not await send_file(context.bot, chat_id, path, caption):
                 return  # blocked or gave up: the rest would fail the same way
@@ -276,25 +276,23 @@ async def on_report_button(update: Update, context: Context) -> None:
     except (BadRequest, NotSent) as exc:
         # A press answered too late still submits: the spinner on the button is all that is lost.
         logger.info("report button not acknowledged: %s", exc)
-    await handlers.retire_keyboard(query.message if isinstance(query.message, Message) else None, query.data or "")
+    await chat.retire_keyboard(query.message if isinstance(query.message, Message) else None, query.data or "")
     chat_id = update.effective_chat.id if update.effective_chat else update.effective_user.id
     match = _CALLBACK.match(query.data or "")
     if match is None:
-        await handlers.say(context.bot, chat_id, texts.REPORT_BUTTON_STALE)
+        await chat.say(context.bot, chat_id, texts.REPORT_BUTTON_STALE)
         return
     action, period = ButtonAction(match[1]), Period(int(match[2]), int(match[3]))
     runtime = runtime_of(context)
     # Permission is checked at the press, not when the buttons were shown: roles can change meanwhile.
-    identity = await handlers.identity_of(runtime, update)
+    identity = await chat.identity_of(runtime, update)
     if not reports_for(identity):
-        await handlers.say(context.bot, chat_id, texts.REPORT_ONLY)
+        await chat.say(context.bot, chat_id, texts.REPORT_ONLY)
         return
     # One person's presses one at a time, so a double tap reads "already submitted" the second time.
     async with runtime.lock_for(update.effective_user.id):
         if action is ButtonAction.SUBMIT:
-            await handlers.say(
-                context.bot, chat_id, await asyncio.to_thread(_submit, runtime.sessions, identity, period)
-            )
+            await chat.say(context.bot, chat_id, await asyncio.to_thread(_submit, runtime.sessions, identity, period))
         else:
             await _send_own_form(context.bot, runtime.sessions, chat_id, identity, period)
 
@@ -368,7 +366,7 @@ async def import_sales_document(update: Update, context: Context, identity: Iden
         period, named = file_quarter(caption)
         township = await asyncio.to_thread(_file_township, runtime.sessions, identity, caption, found.unit)
     except ReportInputError as exc:
-        await handlers.say(context.bot, message.chat_id, str(exc))
+        await chat.say(context.bot, message.chat_id, str(exc))
         return True
     result = await asyncio.to_thread(import_sales_report, runtime.sessions, path, period, township.id, identity.user_id)
     if named:
@@ -379,5 +377,5 @@ async def import_sales_document(update: Update, context: Context, identity: Iden
     lines += result.lines()
     if result.ok:
         lines.append(texts.SALES_FILE_SUBMITTED.format(township=township.name, period=period.label))
-    await handlers.say(context.bot, message.chat_id, "\n".join(lines))
+    await chat.say(context.bot, message.chat_id, "\n".join(lines))
     return True
