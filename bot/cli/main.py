@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import logs
+from bot.cli.maintenance import register as register_maintenance_commands
 from bot.cli.reminders import register as register_reminder_commands
 from bot.cli.reports import register as register_report_commands
 from bot.dialogue.assistant import DialogueRuntime, model_path
@@ -280,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="数据库").add_subparsers(dest="db_command", required=True)
     db.add_parser("init", help="创建或升级数据库并载入乡镇村和产品别名").set_defaults(handler=cmd_db_init)
     db.add_parser("seed-demo", help="载入演示供应目录").set_defaults(handler=cmd_db_seed_demo)
+    register_maintenance_commands(db)
 
     catalog = commands.add_parser("catalog", help="供应目录").add_subparsers(dest="catalog_command", required=True)
     imp = catalog.add_parser("import", help="导入附件1表格（.xlsx/.csv）")
