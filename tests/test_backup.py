@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sqlite3
+import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
@@ -221,3 +223,40 @@ def test_postgres_backup_under_write_load_restores(scratch_postgres: tuple[str, 
     assert set(before) <= restored <= set(load.committed)
     with pytest.raises(BackupError, match="不是 pg_dump 备份"):
         restore(target_url, Path(__file__))
+
+
+def _make(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", "--no-print-directory", "-f", str(folder / "Makefile"), *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": os.environ.get("PATH", "")},
+    )
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
+def test_make_clean_keeps_the_database_and_clean_data_needs_confirm(tmp_path: Path) -> None:
+    """`make clean` leaves var/ alone; `make clean-data` deletes the database only with CONFIRM=yes."""
+    shutil.copy(Path(__file__).resolve().parent.parent / "Makefile", tmp_path / "Makefile")
+    for folder in ("var", "models", "results", ".venv"):
+        (tmp_path / folder).mkdir()
+    database = tmp_path / "var" / "fupin.db"
+    database.write_bytes(b"SQLite format 3\x00")
+    (tmp_path / "var" / "fupin.db-wal").write_bytes(b"")
+    overview = tmp_path / "var" / "overviews" / "2026Q4.xlsx"
+    overview.parent.mkdir()
+    overview.write_bytes(b"")
+
+    assert _make(tmp_path, "clean").returncode == 0
+    assert database.is_file() and overview.is_file()
+    assert not (tmp_path / "models").exists() and not (tmp_path / ".venv").exists()
+
+    refused = _make(tmp_path, "clean-data")
+    assert refused.returncode != 0 and "CONFIRM=yes" in refused.stdout
+    assert database.is_file()
+
+    assert _make(tmp_path, "clean-data", "CONFIRM=yes").returncode == 0
+    assert not database.exists() and not (tmp_path / "var" / "fupin.db-wal").exists()
+    assert overview.is_file()  # the database only, not var/ wholesale
