@@ -25,6 +25,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("fupin", "nlu", "actions", "bot")
 BUDGET_SECONDS = 0.5
+# A parser runs several patterns and converts every match (find_mentions: five scans, then a parse per span):
+# linear still, but 0.2 s on 100k characters of noise on an idle machine, so twice the budget.
+PARSER_BUDGET_SECONDS = 1.0
 # Growing sizes: a super-linear pattern fails on a small input in a fraction of a second instead of
 # running for hours on the big one (the old cooperative pattern was cubic in a whitespace run).
 SIZES = (1_000, 10_000, 100_000)
@@ -161,11 +164,17 @@ def _timed(call: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def _assert_linear(what: str, run: Callable[[str], object]) -> None:
+def _assert_linear(what: str, run: Callable[[str], object], budget: float = BUDGET_SECONDS) -> None:
     for size in SIZES:
         for kind, text in _adversarial(size).items():
             elapsed = _timed(lambda text=text: run(text))  # type: ignore[misc]
-            assert elapsed < BUDGET_SECONDS, f"{what} took {elapsed:.2f}s on {size} characters of {kind!r}"
+            # Other processes share the CPU: an over-budget call is timed twice more and the fastest kept.
+            # A linear pattern then takes milliseconds; a super-linear one stays slow every time.
+            for _ in range(2):
+                if elapsed < budget:
+                    break
+                elapsed = min(elapsed, _timed(lambda text=text: run(text)))  # type: ignore[misc]
+            assert elapsed < budget, f"{what} took {elapsed:.2f}s on {size} characters of {kind!r}"
 
 
 def test_the_patterns_are_found() -> None:
@@ -228,7 +237,7 @@ def _drivers() -> dict[str, Callable[[str], object]]:
 @pytest.mark.parametrize("name", sorted(_drivers()))
 def test_parsers_are_linear(name: str) -> None:
     """The functions that build their patterns at run time, and the parsers that chain several, stay linear."""
-    _assert_linear(name, _drivers()[name])
+    _assert_linear(name, _drivers()[name], PARSER_BUDGET_SECONDS)
 
 
 def test_cooperative_count_is_unchanged() -> None:
