@@ -15,7 +15,7 @@ MODEL := models/fupin.tar.gz
 # What the trained model depends on; the vocabulary files are generated from the database.
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) data/lookups.yml nlu/dictionary/userdict.txt
 
-.PHONY: help install run test test-fast test-dialogue lint format train vocab validate eval-nlu bench clean
+.PHONY: help install run test test-fast test-dialogue lint format train vocab validate eval-nlu bench clean clean-data
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -83,5 +83,13 @@ bench: train ## Print the benchmarks: catalogue search and import, NLU parse lat
 	$(PY) bench/load_bench.py
 	$(PY) bench/load_bench.py --workers 2
 
-clean: ## Remove the venv, the local database and trained models
-	rm -rf $(VENV) var models results
+# The local database (the default DATABASE_URL) and its WAL files: only clean-data deletes them, never clean.
+LOCAL_DB := var/fupin.db var/fupin.db-wal var/fupin.db-shm
+
+clean: ## Remove the venv, trained models and results (never the database in var/)
+	rm -rf $(VENV) models results
+
+clean-data: ## Delete the local database var/fupin.db (back it up first: python -m bot db backup OUT); needs CONFIRM=yes
+	@echo "This deletes the local database: $(LOCAL_DB)"
+	@if [ "$(CONFIRM)" != "yes" ]; then echo "Nothing deleted. Back up first (python -m bot db backup OUT), then: make clean-data CONFIRM=yes"; exit 1; fi
+	rm -f $(LOCAL_DB)

@@ -57,8 +57,9 @@ def _exact(value: Decimal) -> Decimal | None:
     return None if value.adjusted() >= MAX_DIGITS or len(value.as_tuple().digits) > MAX_DIGITS else value
 
 
+# No two \s* runs are adjacent (an optional word between them would make a space run backtrack quadratically).
 _QUANTITY_RE = re.compile(
-    rf"^(?:约|大约|大概|差不多)?(?P<num>{NUMBER}|半)\s*(?P<approx>来|多|余)?\s*"
+    rf"^(?:约|大约|大概|差不多)?(?P<num>{NUMBER}|半)\s*(?:(?P<approx>来|多|余)\s*)?"
     rf"(?P<unit>{UNIT})?(?P<half>半)?(?:左右)?$"
 )
 

@@ -47,7 +47,12 @@ COUNTY_CATALOG_TITLE = "云阳县贫困户农特产品供应目录"
 # The headers exactly as the seed's 附件1 prints them (a township's file: no 乡镇 or 剩余数量 columns).
 SEED_HEADERS = [c.header for c in ATTACHMENT1.columns if c.key not in ("township", "remaining")]
 
-_COOPERATIVE_COUNT = re.compile(r"[（(]?\s*(?:涉及)?(?:贫困户)?\s*(\d+)\s*户\s*[)）]?")
+# "（涉及贫困户12户）" in a 合作社 cell. Matched in two linear steps instead of one pattern whose optional prefix
+# (adjacent \s* runs) and unanchored digit run backtrack cubically: the count and its closing part first, starting
+# only where a digit run starts, then the optional opening part read backwards from the digits.
+_COOPERATIVE_COUNT = re.compile(r"(?<!\d)(\d+)\s*户\s*[)）]?")
+# Reversed, the opening part is spaces, 贫困户 and/or 涉及, spaces, a bracket, written with no two \s* runs adjacent.
+_COOPERATIVE_PREFIX_REVERSED = re.compile(r"\s*(?:(?:户困贫)?及涉\s*|户困贫\s*)?[（(]?")
 _VARIETY = re.compile(r"^(?P<product>[^（(]+)[（(](?P<variety>[^）)]+)[）)]$")
 
 
@@ -57,10 +62,30 @@ def parse_household(cell: str) -> HouseholdRef | None:
     if not text:
         return None
     if "合作社" in text:
-        count = _COOPERATIVE_COUNT.search(text)
-        name = _COOPERATIVE_COUNT.sub("", text).strip() if count else text
-        return HouseholdRef(name=name, is_cooperative=True, poor_households=int(count.group(1)) if count else None)
+        spans = cooperative_count_spans(text)
+        if not spans:
+            return HouseholdRef(name=text, is_cooperative=True)
+        kept, previous = [], 0
+        for start, end, _ in spans:
+            kept.append(text[previous:start])
+            previous = end
+        name = ("".join(kept) + text[previous:]).strip()
+        return HouseholdRef(name=name, is_cooperative=True, poor_households=int(spans[0][2]))
     return HouseholdRef(name=text)
+
+
+def cooperative_count_spans(text: str) -> list[tuple[int, int, str]]:
+    """Every "（涉及贫困户12户）" in a cell as (start, end, digits), left to right, not overlapping."""
+    spans: list[tuple[int, int, str]] = []
+    previous = 0
+    for match in _COOPERATIVE_COUNT.finditer(text):
+        # The opening part may not reach into the previous mention, exactly as a left-to-right scan would stop.
+        before = text[previous : match.start()][::-1]
+        prefix = _COOPERATIVE_PREFIX_REVERSED.match(before)
+        start = match.start() - (prefix.end() if prefix else 0)
+        spans.append((start, match.end(), match.group(1)))
+        previous = match.end()
+    return spans
 
 
 def parse_product(cell: str) -> tuple[str, str]:

@@ -92,9 +92,12 @@ def _parse_meta(text: str, labels: tuple[str, ...]) -> dict[str, str]:
     meta: dict[str, str] = {}
     others = "|".join(re.escape(label) for label in labels)
     for label in labels:
-        match = re.search(rf"{re.escape(label)}\s*[:：]?\s*(.*?)\s*(?=(?:{others})\s*[:：]|$)", text)
+        # Linear: no two \s* runs adjacent, the value's trailing spaces stripped afterwards rather than by a
+        # \s* retried at every position, and DOTALL so that a line break cannot make the match fail and retry
+        # at every later occurrence of the label.
+        match = re.search(rf"{re.escape(label)}\s*(?:[:：]\s*)?(.*?)(?=(?:{others})\s*[:：]|$)", text, re.DOTALL)
         if match:
-            meta[label] = match.group(1).strip(" :：")
+            meta[label] = match.group(1).rstrip().strip(" :：")
     return meta
 
 

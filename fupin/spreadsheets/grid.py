@@ -7,7 +7,7 @@ import io
 import logging
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,14 +22,22 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.cell_range import CellRange
 
 from fupin.parsing import normalize_text
+from fupin.spreadsheets.limits import (
+    COMPRESSION_RATIO_FLOOR_BYTES,
+    MAX_CELL_CHARS,
+    MAX_CELLS,
+    MAX_COLUMNS,
+    MAX_COMPRESSION_RATIO,
+    MAX_FILE_BYTES,
+    MAX_MEMBER_BYTES,
+    MAX_MEMBERS,
+    MAX_MERGED_RANGES,
+    MAX_ROWS,
+    MAX_UNCOMPRESSED_BYTES,
+)
 
 logger = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_ROWS = 100_000
-# Cells right of this column are never read: no form is that wide, and one stray cell in column XFD
-# would otherwise widen every row to 16,384 cells (a 5 KB file taking gigabytes).
-MAX_COLUMNS = 200
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 
 
@@ -96,8 +104,13 @@ def read_sheets(path: Path) -> list[tuple[str, pd.DataFrame]]:
         raise SpreadsheetError(f"{name}：文件过大（{size / (1024 * 1024):.1f}MB），上限为20MB")
     sheets = [("", _read_csv(path))] if suffix == ".csv" else _read_xlsx(path)
     frames = []
+    padded = 0
     for title, rows in sheets:
         width = max((len(r) for r in rows), default=0)
+        # Short rows are padded to the widest one: the frame holds rows × width cells, not just those read.
+        padded += width * len(rows)
+        if padded > MAX_CELLS:
+            raise SpreadsheetError(_too_many_cells(name, f"“{title}”表" if title else ""))
         frame = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
         frame.index = range(1, len(rows) + 1)
         frames.append((title, frame))
@@ -116,13 +129,45 @@ def _read_csv(path: Path) -> list[list[str]]:
         raise SpreadsheetError(f"{path.name}：无法识别文件编码，请另存为 UTF-8 编码的 CSV 或 .xlsx")
     if "\x00" in text:
         raise SpreadsheetError(f"{path.name}：文件内容不是表格文本，可能已损坏")
+    return _take_rows(path.name, _csv_rows(path.name, text), CellBudget())
+
+
+def _csv_rows(name: str, text: str) -> Iterator[list[str]]:
+    # The csv module refuses a field over its own limit (128 KB) with an English error: said here as the
+    # cell-length limit it is, with the row where it happened.
+    number = 0
     try:
-        return _take_rows(path.name, csv.reader(io.StringIO(text)))
+        for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):  # noqa: B007 - read after the loop
+            yield row
     except csv.Error as exc:
-        raise SpreadsheetError(f"{path.name}：CSV 格式错误（{exc}）") from exc
+        if "field larger than field limit" in str(exc):
+            raise SpreadsheetError(_cell_too_long(name, number + 1, "", None)) from exc
+        raise SpreadsheetError(f"{name}：CSV 格式错误（{exc}）") from exc
 
 
-def _take_rows(name: str, rows: Iterable[Sequence[Any]]) -> list[list[str]]:
+class CellBudget:
+    """Cells read so far from one file, against MAX_CELLS over all of its sheets."""
+
+    def __init__(self) -> None:
+        self.used = 0
+
+    def take(self, name: str, sheet: str, count: int) -> None:
+        """Count `count` more cells; raises SpreadsheetError past the limit."""
+        self.used += count
+        if self.used > MAX_CELLS:
+            raise SpreadsheetError(_too_many_cells(name, sheet))
+
+
+def _too_many_cells(name: str, sheet: str) -> str:
+    return f"{name}：{sheet}单元格过多（超过{MAX_CELLS}个），每个文件最多{MAX_CELLS}个单元格，未导入任何内容"
+
+
+def _cell_too_long(name: str, row: int, sheet: str, column: int | None) -> str:
+    where = f"{sheet}第{row}行" + (f"，{get_column_letter(column + 1)}列" if column is not None else "")
+    return f"{name} {where}：单元格内容过长（超过{MAX_CELL_CHARS}个字符），每个单元格最多{MAX_CELL_CHARS}个字符，未导入任何内容"
+
+
+def _take_rows(name: str, rows: Iterable[Sequence[Any]], budget: CellBudget, sheet: str = "") -> list[list[str]]:
     # Rows as text cells, streamed so that a file over the row limit stops being read at the limit
     # (a 5 KB workbook can declare a million rows). Blank rows past the limit are no data and are dropped.
     taken: list[list[str]] = []
@@ -132,11 +177,49 @@ def _take_rows(name: str, rows: Iterable[Sequence[Any]]) -> list[list[str]]:
             if any(cells):
                 raise SpreadsheetError(f"{name}：行数过多（超过{MAX_ROWS}行），每个文件最多{MAX_ROWS}行")
             continue
+        budget.take(name, sheet, len(cells))
+        for column, cell in enumerate(cells):
+            if len(cell) > MAX_CELL_CHARS:
+                raise SpreadsheetError(_cell_too_long(name, number, sheet, column))
         taken.append(cells)
     return taken
 
 
+def _check_archive(path: Path) -> None:
+    # Before any parser inflates a member: the sizes every member's header declares (which the zip reader
+    # enforces while inflating), their sum and their compression ratio.
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise SpreadsheetError(f"{path.name}：无法打开，文件已损坏或不是 Excel(.xlsx) 文件") from exc
+    if len(members) > MAX_MEMBERS:
+        raise SpreadsheetError(
+            f"{path.name}：文件内部结构异常（包含{len(members)}个部件，上限{MAX_MEMBERS}个），未导入任何内容"
+        )
+    total = 0
+    for member in members:
+        size = member.file_size
+        total += size
+        if size > MAX_MEMBER_BYTES:
+            raise SpreadsheetError(
+                f"{path.name}：解压后过大（{member.filename} 为{size / (1024 * 1024):.1f}MB，"
+                f"每个部件上限{MAX_MEMBER_BYTES // (1024 * 1024)}MB），未导入任何内容"
+            )
+        if size > COMPRESSION_RATIO_FLOOR_BYTES and size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1):
+            raise SpreadsheetError(
+                f"{path.name}：压缩比异常（{member.filename} 压缩了{size // max(member.compress_size, 1)}倍，"
+                f"上限{MAX_COMPRESSION_RATIO}倍），可能是恶意文件，未导入任何内容"
+            )
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise SpreadsheetError(
+            f"{path.name}：解压后过大（共{total / (1024 * 1024):.1f}MB，上限{MAX_UNCOMPRESSED_BYTES // (1024 * 1024)}MB），"
+            "未导入任何内容"
+        )
+
+
 def _read_xlsx(path: Path) -> list[tuple[str, list[list[str]]]]:
+    _check_archive(path)
     # Malformed XML inside the zip raises ElementTree's ParseError (lxml's XMLSyntaxError when lxml is
     # installed); both are SyntaxErrors.
     try:
@@ -148,14 +231,22 @@ def _read_xlsx(path: Path) -> list[tuple[str, list[list[str]]]]:
     try:
         with zipfile.ZipFile(path) as archive:
             sheets = []
+            budget = CellBudget()
             for sheet in workbook.worksheets:
                 if sheet.sheet_state != "visible":
                     continue  # hidden sheets hold helper lists or old versions, not what the township sent
                 sheet.reset_dimensions()  # some tools write a wrong <dimension>; read every row
-                rows = _take_rows(path.name, sheet.iter_rows(values_only=True))
+                where = f"“{sheet.title}”表"
+                rows = _take_rows(path.name, sheet.iter_rows(values_only=True), budget, where)
                 xml = _sheet_xml(archive, sheet)
                 _fill_uncomputed_formulas(rows, xml)
-                _fill_merged(rows, [CellRange(ref) for ref in _MERGE_REF.findall(xml)])
+                refs = _MERGE_REF.findall(xml)
+                if len(refs) > MAX_MERGED_RANGES:
+                    raise SpreadsheetError(
+                        f"{path.name} {where}：合并单元格过多（{len(refs)}处），每个工作表最多{MAX_MERGED_RANGES}处，"
+                        "未导入任何内容"
+                    )
+                _fill_merged(rows, [CellRange(ref) for ref in refs])
                 sheets.append((sheet.title, rows))
             return sheets
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, EOFError, SyntaxError) as exc:
@@ -174,11 +265,14 @@ def _sheet_xml(archive: zipfile.ZipFile, sheet: Any) -> str:
 
 _MERGE_REF = re.compile(r"<(?:\w+:)?mergeCell\s+ref=\"([A-Z]+[0-9]+:[A-Z]+[0-9]+)\"")
 # A formula cell with no cached value (<v/>, <v></v> or none): written by a program, never opened in Excel.
+# Kept linear: a tag's attributes are one [^<>]* run (no '<' inside a tag in well-formed XML, so one run
+# never spans the next tag), its r="…" is found within that run afterwards, and no two \s* runs are adjacent.
 _UNCOMPUTED_FORMULA = re.compile(
-    r"<(?:\w+:)?c\s[^>]*?\br=\"([A-Z]{1,3})([0-9]+)\"[^>]*(?<!/)>\s*"
-    r"<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)\s*"
-    r"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+    r"<(?:\w+:)?c(\s[^<>]*)(?<!/)>\s*"
+    r"<(?:\w+:)?f\b[^<>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)\s*"
+    r"(?:(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)\s*)?</(?:\w+:)?c>"
 )
+_CELL_REF = re.compile(r"\br=\"([A-Z]{1,3})([0-9]+)\"")
 
 
 def _fill_uncomputed_formulas(rows: list[list[str]], xml: str) -> None:
@@ -186,9 +280,12 @@ def _fill_uncomputed_formulas(rows: list[list[str]], xml: str) -> None:
     # in 剩余数量 silently mean "all of it"): show it as its text instead, as a CSV would, for the form
     # reader to refuse with its row and column.
     for match in _UNCOMPUTED_FORMULA.finditer(xml):
-        row, column = int(match[2]) - 1, column_index_from_string(match[1]) - 1
+        ref = _CELL_REF.search(match[1])
+        if ref is None:
+            continue
+        row, column = int(ref[2]) - 1, column_index_from_string(ref[1]) - 1
         if row < len(rows) and column < min(len(rows[row]), MAX_COLUMNS) and not rows[row][column]:
-            rows[row][column] = "=" + (unescape(match[3] or "", {"&quot;": '"', "&apos;": "'"}) or "…")
+            rows[row][column] = "=" + (unescape(match[2] or "", {"&quot;": '"', "&apos;": "'"}) or "…")
 
 
 def _fill_merged(rows: list[list[str]], ranges: list[CellRange]) -> None:
