@@ -15,10 +15,10 @@ from bot.telegram.reports import import_sales_document
 from bot.telegram.retry import call_with_retry
 from bot.telegram.runtime import Context, runtime_of
 from fupin.catalog.files import import_catalog_files
+from fupin.spreadsheets.limits import MAX_FILE_BYTES  # also what the Bot API lets a bot download
 
 logger = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 20 * 1024 * 1024  # what the importer reads, and what the Bot API lets a bot download
 SPREADSHEET_SUFFIXES = (".xlsx", ".csv")
 
 
