@@ -267,19 +267,3 @@ def report_history(session: Session, kind: ReportKind, period: Period, reporter:
         )
         for v in versions
     ]
-
-
-def current_versions(session: Session, kind: ReportKind, period: Period, reporter: str) -> list[int]:
-    """The numbers of a reporter's current versions (a township's, and any of its villages')."""
-    return list(
-        session.scalars(
-            select(ReportVersion.number)
-            .where(
-                ReportVersion.kind == kind.value,
-                ReportVersion.period == period.code,
-                ReportVersion.reporter == reporter,
-                ReportVersion.superseded_by_id.is_(None),
-            )
-            .order_by(ReportVersion.number)
-        )
-    )
