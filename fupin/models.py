@@ -338,6 +338,9 @@ class SaleRecord(Base):
     remarks: Mapped[str] = Column(Text, nullable=False, default="")
     order_id: Mapped[Optional[int]] = Column(ForeignKey("orders.id"), unique=True)
     source: Mapped[str] = Column(String(20), nullable=False)
+    # Rows of a township's 附件2 file belong to that file's version; they count while it is current.
+    # NULL for records of orders and sales told in chat, which always count (fupin.reporting.rows).
+    report_version_id: Mapped[Optional[int]] = Column(ForeignKey("report_versions.id"), index=True)
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
 
 
@@ -417,3 +420,36 @@ class ReportSubmission(Base):
     rows: Mapped[int] = Column(Integer, nullable=False, default=0)
     amount_fen: Mapped[int] = Column(BigInteger, nullable=False, default=0)
     submitted_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    # Set when an admin reopens a quarter confirmed in chat (确认报送 locks it); a new submission clears it.
+    reopened_at: Mapped[Optional[datetime]] = Column(UtcDateTime)
+    reopened_by: Mapped[Optional[int]] = Column(ForeignKey("users.id"))
+
+
+class ReportVersion(Base):
+    """One version of a reporter's quarterly form as imported from a file (or restored); never deleted.
+
+    A township's version covers the whole township, a village contact's only that village (village_id).
+    The rows of a version count while it is current (superseded_by_id NULL).
+    """
+
+    __tablename__ = "report_versions"
+    __table_args__ = (UniqueConstraint("kind", "period", "reporter", "number", name="uq_report_versions_number"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    kind: Mapped[str] = Column(String(10), nullable=False)  # ReportKind: "sales" (附件2), "purchases" (附件3)
+    period: Mapped[str] = Column(String(10), nullable=False)  # "2019Q3"
+    # The township's name for 附件2, the lead unit's name for 附件3.
+    reporter: Mapped[str] = Column(String(100), nullable=False)
+    township_id: Mapped[Optional[int]] = Column(ForeignKey("townships.id"))
+    village_id: Mapped[Optional[int]] = Column(ForeignKey("villages.id"))
+    number: Mapped[int] = Column(Integer, nullable=False)  # 1, 2, … per (kind, period, reporter)
+    source: Mapped[str] = Column(String(10), nullable=False)  # VersionSource: "file" or "restore"
+    file_name: Mapped[str] = Column(String(300), nullable=False, default="")
+    restored_from_id: Mapped[Optional[int]] = Column(ForeignKey("report_versions.id"))
+    user_id: Mapped[Optional[int]] = Column(ForeignKey("users.id"))  # NULL: the command line
+    rows: Mapped[int] = Column(Integer, nullable=False, default=0)  # the file's rows, as stated
+    amount_fen: Mapped[int] = Column(BigInteger, nullable=False, default=0)
+    note: Mapped[str] = Column(Text, nullable=False, default="")
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    superseded_by_id: Mapped[Optional[int]] = Column(ForeignKey("report_versions.id"))
+    superseded_at: Mapped[Optional[datetime]] = Column(UtcDateTime)

@@ -71,6 +71,8 @@ class Settings:
     reminder_lease_seconds: float = 60.0
     scheduler_job_table: str = "scheduler_jobs"
     overview_dir: Path = PROJECT_ROOT / "var" / "overviews"
+    # Days after a quarter's report deadline during which contacts may still send or correct its 附件2.
+    report_grace_days: int = 15
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -114,4 +116,5 @@ class Settings:
             reminder_lease_seconds=float(env.get("REMINDER_LEASE_SECONDS") or defaults.reminder_lease_seconds),
             scheduler_job_table=env.get("SCHEDULER_JOB_TABLE") or defaults.scheduler_job_table,
             overview_dir=Path(env["OVERVIEW_DIR"]) if env.get("OVERVIEW_DIR") else defaults.overview_dir,
+            report_grace_days=int(env.get("REPORT_GRACE_DAYS") or defaults.report_grace_days),
         )

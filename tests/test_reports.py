@@ -27,6 +27,7 @@ from fupin.reporting.form_writers import write_purchases_form, write_sales_form
 from fupin.reporting.overview import overview
 from fupin.reporting.overview_workbook import write_overview
 from fupin.reporting.quarter import LEAD_UNITS, lead_unit_report, township_report
+from fupin.reporting.rows import is_counted
 from fupin.reporting.sales import SaleDraft, record_sale
 from fupin.reporting.sales_import import import_sales_report
 from fupin.reporting.submissions import submit_report, submitted
@@ -130,12 +131,14 @@ def sales(db: Database) -> Database:
 
 
 def records(db: Database, township: str, period: Period = Q3) -> list[tuple[object, ...]]:
-    """(source, buyer, product, quantity, unit, fen, day) of a township's records in a quarter, sorted."""
+    """(source, buyer, product, quantity, unit, fen, day) of a township's counted records in a quarter, sorted."""
+    # Counted ones only: superseded versions' rows are kept for the history but are no figures.
     with db.sessions() as session:
         rows = session.scalars(
             select(SaleRecord)
             .join(Township, SaleRecord.township_id == Township.id)
             .where(Township.name == township, SaleRecord.sold_on >= period.start, SaleRecord.sold_on < period.end)
+            .where(is_counted())
         ).all()
         return sorted(
             (r.source, r.buyer_name, r.product_name, r.quantity, r.unit, r.amount_fen, r.sold_on) for r in rows
@@ -514,14 +517,16 @@ def test_import_good_file(sales: Database, tmp_path: Path) -> None:
     path = filled_xlsx(tmp_path / "lj.xlsx", GOOD_ROWS, example=True)
     result = import_sales_report(sales.sessions, path, Q3, township_id(sales, "龙角镇"), None)
     assert result.ok, result.lines()
-    assert (result.rows, result.added, result.matched_orders, result.replaced) == (3, 3, 0, 1)
+    # Issue #20: the file no longer deletes the sale reported before it (白菜, told in chat).
+    assert (result.rows, result.added, result.matched_orders, result.replaced) == (3, 3, 0, 0)
     assert result.amount_fen == 7500 + 90000 + 360
     assert records(sales, "龙角镇") == [
         ("order", "县人民医院食堂", "土豆", 30, JIN, 9000, date(2019, 9, 1)),  # the order's record stays
         ("report", "县人民医院食堂", "土豆", 50, JIN, 7500, date(2019, 9, 3)),  # 洋芋 is 土豆
+        ("report", "县第一中学", "白菜", 100, JIN, 9000, date(2019, 8, 15)),  # the chat report stays
         ("report", "县第一中学", "腊肉", 20, JIN, 90000, date(2019, 8, 20)),
         ("report", "张三", "红薯", 3, JIN, 360, date(2019, 7, 5)),  # 1.5公斤 = 3斤
-    ]  # the seed's sample row (xx乡镇) and the earlier reported 白菜 are gone
+    ]  # the seed's sample row (xx乡镇) is not imported
     with sales.sessions() as session:
         coop = session.scalars(select(SaleRecord).where(SaleRecord.product_name == "腊肉")).one()
         assert (coop.household_name, coop.poor_households, coop.remarks) == (
@@ -614,6 +619,7 @@ def test_resending_replaces_the_previous_file(sales: Database, tmp_path: Path) -
     assert records(sales, "龙角镇") == [
         ("order", "县人民医院食堂", "土豆", 30, JIN, 9000, date(2019, 9, 1)),
         ("report", "县人民医院食堂", "土豆", 60, JIN, 9000, date(2019, 9, 3)),
+        ("report", "县第一中学", "白菜", 100, JIN, 9000, date(2019, 8, 15)),  # told in chat: no file replaces it
     ]
     assert records(sales, "泥溪镇")[0][0] == "report"  # other townships untouched
     assert len(records(sales, "泥溪镇")) == 2
@@ -648,7 +654,9 @@ def test_round_trip_with_orders_and_chat_reports_counts_each_sale_once(db: Datab
         write_sales_form(session, quarter, longjiao, sent)
     result = import_sales_report(db.sessions, sent, quarter, longjiao, None)
     assert result.ok, result.lines()
-    assert (result.rows, result.matched_orders, result.added, result.replaced) == (2, 1, 1, 1)
+    # The order's record and the chat report each absorb the file's row that repeats them; nothing is replaced.
+    assert (result.rows, result.matched_orders, result.added, result.replaced) == (2, 1, 0, 0)
+    assert result.matched_reports == 1
     assert records(db, "龙角镇", quarter) == before  # nothing counted twice, nothing lost
     with db.sessions() as session:
         assert overview(session, quarter).total.quarter_fen == 4500 + 9000

@@ -220,6 +220,7 @@ def test_contact_sends_a_filled_attachment2(telegram: RunningBot, fake: FakeTele
     answer = send_file(fake, CONTACT, path)[-1]
     text = answer.text or ""
     assert f"✓ 龙角镇附件2.xlsx：已导入龙角镇{CURRENT.label}贫困户产品销售情况（附件2），共2条，合计975.00元" in text
+    assert re.search(r"已导入第\d+版", text), text  # the version the file became (issue #20)
     assert f"龙角镇{CURRENT.label}附件2已报送" in text
     records = _records(bot, "龙角镇", CURRENT)
     assert ("report", "县人民医院食堂", "土豆", 50, 7500, today()) in records  # 洋芋 is 土豆
@@ -330,6 +331,19 @@ def test_village_contact_reports_for_the_township_and_a_bad_quarter_is_explained
     assert (review.text or "").startswith(f"龙角镇{CURRENT.label}贫困户产品销售情况（附件2）")
     (bad,) = say(fake, VILLAGE_CONTACT, "/report 2026Q7")
     assert "无法识别的季度“2026Q7”" in (bad.text or "") and "/report 上季度" in (bad.text or "")
+
+
+def test_a_village_contact_cannot_send_other_villages_rows(
+    telegram: RunningBot, fake: FakeTelegram, bot: Bot, tmp_path: Path
+) -> None:
+    _register(fake, bot, VILLAGE_CONTACT, "contact 龙角镇 新立村", "龙角镇新立村供货联系人")
+    before = _records(bot, "龙角镇", CURRENT)
+    row = ("县人民医院食堂", _sold_today(), "云阳县龙角镇张家村", "王某某", "土豆", "10斤", "15元", "")
+    answer = send_file(fake, VILLAGE_CONTACT, _attachment2(tmp_path / "新立村.xlsx", [row]))[-1]
+    text = answer.text or ""
+    assert "✗ 新立村.xlsx：有1行填写有误，整份文件未导入" in text, text
+    assert "第5行，D列“地区”：地区“云阳县龙角镇张家村”不是龙角镇新立村" in text
+    assert _records(bot, "龙角镇", CURRENT) == before
 
 
 def test_a_stranger_is_refused(telegram: RunningBot, fake: FakeTelegram, bot: Bot, tmp_path: Path) -> None:

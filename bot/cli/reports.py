@@ -1,4 +1,4 @@
-"""`python -m bot report …`: the quarterly forms (附件2, 附件3), the overview, and importing a township's 附件2."""
+"""`python -m bot report …`: the quarterly forms (附件2, 附件3), the overview, importing a township's 附件2, its versions."""
 
 from __future__ import annotations
 
@@ -21,10 +21,13 @@ from fupin.reporting.documents import (
 )
 from fupin.reporting.form_writers import write_purchases_form, write_sales_form
 from fupin.reporting.formatting import yuan
+from fupin.reporting.kinds import ReportKind
+from fupin.reporting.locks import reopen_report
 from fupin.reporting.overview import overview
 from fupin.reporting.overview_workbook import write_overview
 from fupin.reporting.quarter import known_lead_units, lead_unit_report, township_report
 from fupin.reporting.sales_import import import_sales_report
+from fupin.reporting.versions import report_history, restore_version
 from fupin.setup import init_database
 
 logger = logging.getLogger(__name__)
@@ -145,14 +148,65 @@ def cmd_report_import(ctx: Context, args: argparse.Namespace) -> int:
                 raise InputError(
                     f"{path.name}：表中没有填写填报单位，请用 --township 写明是哪个乡镇（街道）的附件2"
                 ) from exc
-    result = import_sales_report(ctx.sessions, path, period, township.id, None)
+    result = import_sales_report(
+        ctx.sessions, path, period, township.id, None, grace_days=ctx.settings.report_grace_days
+    )
     for line in result.lines():
         _print(line)
     return 0 if result.ok else 1
 
 
+def cmd_report_history(ctx: Context, args: argparse.Namespace) -> int:
+    """List every version of a township's 附件2 for a quarter: number, when, who, source, rows, total, current."""
+    period = _quarter(args.quarter)
+    init_database(ctx.engine, ctx.sessions)
+    with ctx.sessions() as session:
+        township = _township(session, args.township)
+        entries = report_history(session, ReportKind.SALES, period, township.name)
+    if not entries:
+        _print(f"{township.name}{period.label}附件2还没有导入过文件，没有历史版本。")
+        return 0
+    _print(f"{township.name}{period.label}附件2的版本（共{len(entries)}版）：")
+    for entry in entries:
+        _print(f"  {entry.line()}")
+    return 0
+
+
+def cmd_report_restore(ctx: Context, args: argparse.Namespace) -> int:
+    """Make an older version of a township's 附件2 current again, as a new version (nothing is deleted)."""
+    period = _quarter(args.quarter)
+    init_database(ctx.engine, ctx.sessions)
+    with ctx.sessions() as session, session.begin():
+        township = _township(session, args.township)
+        try:
+            applied = restore_version(
+                session, period, township.id, args.version, None, grace_days=ctx.settings.report_grace_days
+            )
+        except ReportInputError as exc:
+            raise InputError(str(exc)) from exc
+    _print(
+        f"已恢复{township.name}{period.label}附件2第{args.version}版，作为第{applied.number}版"
+        f"（新增{applied.added}条；此前的版本仍保留，可用 history 查看）"
+    )
+    return 0
+
+
+def cmd_report_reopen(ctx: Context, args: argparse.Namespace) -> int:
+    """Reopen a township's 附件2 quarter that was confirmed with 确认报送, so it can be corrected."""
+    period = _quarter(args.quarter)
+    init_database(ctx.engine, ctx.sessions)
+    with ctx.sessions() as session, session.begin():
+        township = _township(session, args.township)
+        try:
+            reopen_report(session, ReportKind.SALES, period, township.name, None)
+        except ReportInputError as exc:
+            raise InputError(str(exc)) from exc
+    _print(f"已重新开放{township.name}{period.label}附件2，可重新导入或恢复版本；再次确认报送后重新锁定。")
+    return 0
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `report sales|purchases|overview|import` to the command line's sub-commands."""
+    """Add `report sales|purchases|overview|import|history|restore|reopen` to the command line's sub-commands."""
     report = commands.add_parser("report", help="季度报表（附件2、附件3、总体情况）")
     sub = report.add_subparsers(dest="report_command", required=True)
     quarter_help = "季度，如 2019Q3"
@@ -179,3 +233,19 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     imp.add_argument("--quarter", required=True, help=quarter_help)
     imp.add_argument("--township", help="报送的乡镇（街道），不写则按表中的填报单位")
     imp.set_defaults(handler=_guarded(cmd_report_import))
+
+    history = sub.add_parser("history", help="查看乡镇（街道）附件2的各个版本")
+    history.add_argument("--quarter", required=True, help=quarter_help)
+    history.add_argument("--township", required=True, help="乡镇（街道）")
+    history.set_defaults(handler=_guarded(cmd_report_history))
+
+    restore = sub.add_parser("restore", help="恢复乡镇（街道）附件2的某个历史版本（作为新版本）")
+    restore.add_argument("--quarter", required=True, help=quarter_help)
+    restore.add_argument("--township", required=True, help="乡镇（街道）")
+    restore.add_argument("--version", required=True, type=int, help="要恢复的版本号，见 history")
+    restore.set_defaults(handler=_guarded(cmd_report_restore))
+
+    reopen = sub.add_parser("reopen", help="重新开放已确认报送（锁定）的乡镇（街道）附件2")
+    reopen.add_argument("--quarter", required=True, help=quarter_help)
+    reopen.add_argument("--township", required=True, help="乡镇（街道）")
+    reopen.set_defaults(handler=_guarded(cmd_report_reopen))

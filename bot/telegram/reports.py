@@ -368,7 +368,11 @@ async def import_sales_document(update: Update, context: Context, identity: Iden
     except ReportInputError as exc:
         await chat.say(context.bot, message.chat_id, str(exc))
         return True
-    result = await asyncio.to_thread(import_sales_report, runtime.sessions, path, period, township.id, identity.user_id)
+    # The identity goes to the domain: who may replace the township's report, and when, is checked there.
+    result = await asyncio.to_thread(
+        import_sales_report, runtime.sessions, path, period, township.id, identity,
+        grace_days=runtime.settings.report_grace_days,
+    )  # fmt: skip
     if named:
         lines = [texts.SALES_FILE_QUARTER_NAMED.format(period=period.label)]
     else:

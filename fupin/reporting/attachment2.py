@@ -10,7 +10,7 @@ from decimal import Decimal
 from fupin.catalog.attachment1 import parse_household, parse_product
 from fupin.parsing import ParseError, normalize_text, parse_amount, parse_quantity
 from fupin.periods import Period
-from fupin.places import Gazetteer, Place, TownshipEntry
+from fupin.places import Gazetteer, Place, TownshipEntry, VillageEntry
 from fupin.spreadsheets.forms import FormColumn, FormSpec, FormTable
 from fupin.spreadsheets.grid import RowIssue
 from fupin.values import JIN, Quantity
@@ -123,6 +123,8 @@ class SalesRowReader:
     township: TownshipEntry
     period: Period
     aliases: dict[str, str]
+    # A village contact's file: only that village's rows are theirs to report.
+    village: VillageEntry | None = None
 
     def _issue(self, row: int, key: str, reason: str) -> RowIssue:
         column = self.table.column_label(key) if key in self.table.columns else ""
@@ -190,6 +192,8 @@ class SalesRowReader:
 
     def _place(self, row: int, record: dict[str, str], issues: list[RowIssue]) -> Place | None:
         cell = record.get("region", "")
+        if self.village is not None and not cell.strip():
+            return Place(self.township, self.village)  # a village contact's blank 地区 is their village
         try:
             place = self.gazetteer.resolve_region(cell, self.township)
         except ParseError as exc:
@@ -198,6 +202,12 @@ class SalesRowReader:
         if place.township.id != self.township.id:
             issues.append(
                 self._issue(row, "region", f"地区“{cell}”不属于{self.township.name}，请只填报本乡镇（街道）的销售")
+            )
+            return None
+        if self.village is not None and (place.village is None or place.village.id != self.village.id):
+            own = self.township.name + self.village.short_name
+            issues.append(
+                self._issue(row, "region", f"地区“{cell}”不是{own}，村（社区）供货联系人只能报送本村（社区）的销售")
             )
             return None
         return place

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fupin.models import SaleRecord, Township
@@ -18,6 +17,7 @@ from fupin.reporting.attachment2 import ATTACHMENT2, seed_date
 from fupin.reporting.attachment3 import ATTACHMENT3
 from fupin.reporting.formatting import require_quarter
 from fupin.reporting.quarter import known_lead_units, lead_unit_report, township_report
+from fupin.reporting.rows import counted_sales
 from fupin.spreadsheets.forms import FormSheet, FormSpec, write_forms
 
 logger = logging.getLogger(__name__)
@@ -35,9 +35,8 @@ def write_sales_form(session: Session, period: Period, township_id: int | None, 
     else:
         ids = list(
             session.scalars(
-                select(Township.id)
-                .join(SaleRecord, SaleRecord.township_id == Township.id)
-                .where(SaleRecord.sold_on >= period.start, SaleRecord.sold_on < period.end)
+                counted_sales(Township.id, period=period)
+                .join(Township, SaleRecord.township_id == Township.id)
                 .group_by(Township.id, Township.code)
                 .order_by(Township.code)
             )

@@ -49,3 +49,21 @@ class SubmissionSource(str, enum.Enum):
             return cls(value)
         except ValueError:
             raise ValueError(f"unknown submission source {value!r}") from None
+
+
+class VersionSource(str, enum.Enum):
+    """How a report version came in: a file imported, or an older version restored."""
+
+    FILE = "file"
+    RESTORE = "restore"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def parse(cls, value: str) -> VersionSource:
+        """The source a stored or given value names; ValueError for any other value."""
+        try:
+            return cls(value)
+        except ValueError:
+            raise ValueError(f"unknown version source {value!r}") from None

@@ -15,6 +15,7 @@ from fupin.periods import Period
 from fupin.reporting.formatting import require_quarter, target_wan, yuan
 from fupin.reporting.kinds import ReportKind
 from fupin.reporting.quarter import known_lead_units
+from fupin.reporting.rows import counted_sales
 from fupin.reporting.sales import Progress, percent, progress
 from fupin.reporting.submissions import Submission, submissions
 from fupin.values import ANNUAL_TARGET_FEN, DEEP_POVERTY_TARGET_FEN, BuyerCategory, Channel
@@ -178,7 +179,7 @@ def _year_to_date(session: Session, period: Period) -> Progress:
 
 def _lead_unit_amounts(session: Session, start: date, end: date) -> dict[str, int]:
     query = (
-        select(Buyer.lead_unit, func.sum(SaleRecord.amount_fen))
+        counted_sales(Buyer.lead_unit, func.sum(SaleRecord.amount_fen))
         .join(Buyer, SaleRecord.buyer_id == Buyer.id)
         .where(SaleRecord.sold_on >= start, SaleRecord.sold_on < end, Buyer.lead_unit != "")
         .group_by(Buyer.lead_unit)

@@ -1,4 +1,8 @@
-"""Purchase records as rows of 附件2/附件3, and their totals by product or buyer."""
+"""Purchase records as rows of 附件2/附件3, and their totals by product or buyer.
+
+Every reader of purchase records starts from `counted_sales()`: records of orders and of sales told in
+chat always count, rows of a township's 附件2 file only while that file's version is current.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
-from fupin.models import SaleRecord, Township, Village
+from fupin.models import ReportVersion, SaleRecord, Township, Village
 from fupin.periods import Period
 from fupin.reporting.attachment2 import household_cell, yuan_cell
 from fupin.values import Quantity
@@ -49,13 +55,33 @@ class ReportRow:
         ]
 
 
+def is_counted() -> ColumnElement[bool]:
+    """True for a purchase record that counts: not a file's row, or a row of a current version."""
+    current = select(ReportVersion.id).where(ReportVersion.superseded_by_id.is_(None))
+    return or_(SaleRecord.report_version_id.is_(None), SaleRecord.report_version_id.in_(current))
+
+
+def in_period(period: Period) -> ColumnElement[bool]:
+    """True for a purchase record sold within the period."""
+    return (SaleRecord.sold_on >= period.start) & (SaleRecord.sold_on < period.end)
+
+
+def counted_sales(*columns: Any, period: Period | None = None) -> Select:
+    """SELECT the columns (the records themselves without any) over the counted purchase records.
+
+    Join other tables onto the result (it selects from sale_records); `period` limits it to one period.
+    """
+    query = select(*(columns or (SaleRecord,))).select_from(SaleRecord).where(is_counted())
+    return query.where(in_period(period)) if period is not None else query
+
+
 def report_rows(session: Session, period: Period, *conditions: ColumnElement[bool]) -> list[ReportRow]:
-    """The purchase records of the period that meet the conditions, by date, township code and id."""
+    """The counted purchase records of the period that meet the conditions, by date, township code and id."""
     query = (
-        select(SaleRecord, Township.name, Village.short_name)
+        counted_sales(SaleRecord, Township.name, Village.short_name, period=period)
         .join(Township, SaleRecord.township_id == Township.id)
         .outerjoin(Village, SaleRecord.village_id == Village.id)
-        .where(SaleRecord.sold_on >= period.start, SaleRecord.sold_on < period.end, *conditions)
+        .where(*conditions)
         .order_by(SaleRecord.sold_on, Township.code, SaleRecord.id)
     )
     return [

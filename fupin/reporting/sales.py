@@ -16,6 +16,7 @@ from fupin.models import REPORT_SOURCE, Buyer, Listing, SaleRecord, Township, Vi
 from fupin.orders.buyers import find_or_register_buyer, purchase_remark
 from fupin.outreach.users import Identity
 from fupin.periods import Period
+from fupin.reporting.rows import counted_sales
 from fupin.values import (
     ANNUAL_TARGET_FEN,
     DEEP_POVERTY_TARGET_FEN,
@@ -165,14 +166,16 @@ class Progress:
 
 
 def progress(session: Session, period: Period, township_id: int | None = None) -> Progress:
-    """Sum the purchase records of a period (of one township, when given)."""
+    """Sum the counted purchase records of a period (of one township, when given)."""
     query = (
-        select(SaleRecord.amount_fen, Township.name, Township.deep_poverty, Village.deep_poverty, Buyer.category)
+        counted_sales(
+            SaleRecord.amount_fen, Township.name, Township.deep_poverty, Village.deep_poverty, Buyer.category,
+            period=period,
+        )
         .join(Township, SaleRecord.township_id == Township.id)
         .outerjoin(Village, SaleRecord.village_id == Village.id)
         .outerjoin(Buyer, SaleRecord.buyer_id == Buyer.id)
-        .where(SaleRecord.sold_on >= period.start, SaleRecord.sold_on < period.end)
-    )
+    )  # fmt: skip
     if township_id is not None:
         query = query.where(SaleRecord.township_id == township_id)
     result = Progress(period)

@@ -77,6 +77,9 @@ def submit_report(
         "rows": rows,
         "amount_fen": amount_fen,
         "submitted_at": utcnow(),
+        # A new submission ends a reopening: confirming in chat again locks the quarter again.
+        "reopened_at": None,
+        "reopened_by": None,
     }
     key = (
         ReportSubmission.kind == kind.value,
