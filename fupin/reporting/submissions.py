@@ -132,3 +132,24 @@ def submissions(session: Session, kind: ReportKind, period: Period) -> dict[str,
         select(ReportSubmission).where(ReportSubmission.kind == kind.value, ReportSubmission.period == period.code)
     )
     return {row.reporter: Submission.of(row) for row in rows}
+
+
+def reopen_submission(session: Session, kind: ReportKind | str, period: Period, reporter: str, by: int | None) -> bool:
+    """Reopen a submitted quarter: the submission is removed, so its reminders resume and it can be sent again.
+
+    Returns False when nothing was submitted. (The smallest version; versioned reports may keep history.)
+    """
+    kind = ReportKind.parse(kind)
+    row = session.scalar(
+        select(ReportSubmission).where(
+            ReportSubmission.kind == kind.value,
+            ReportSubmission.period == period.code,
+            ReportSubmission.reporter == reporter,
+        )
+    )
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    logger.info("%s %s of %s reopened by user %s", kind, period.code, reporter, by)
+    return True
