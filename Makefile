@@ -38,6 +38,7 @@ run: train ## Prepare the database (demo catalogue), train the model when stale,
 
 test: $(DEV_INSTALLED) train validate ## Validate and train, then run every test (PostgreSQL ones when TEST_DATABASE_URL is set)
 	@if [ -z "$$TEST_DATABASE_URL" ]; then echo ">>> TEST_DATABASE_URL is not set: the PostgreSQL tests are SKIPPED (e.g. TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test make test)"; fi
+	@tools/ensure_chromium.sh
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core
 	$(PY) -m pytest
 

@@ -453,3 +453,42 @@ class ReportVersion(Base):
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
     superseded_by_id: Mapped[Optional[int]] = Column(ForeignKey("report_versions.id"))
     superseded_at: Mapped[Optional[datetime]] = Column(UtcDateTime)
+
+
+class WebLink(Base):
+    """A one-time sign-in link of the web console: only the token's SHA-256 is stored; used once, expires."""
+
+    __tablename__ = "web_links"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    token_hash: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    user_id: Mapped[int] = Column(ForeignKey("users.id"), nullable=False, index=True)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
+    used_at: Mapped[Optional[datetime]] = Column(UtcDateTime)
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie's SHA-256, its CSRF token, and when it was last used (idle expiry)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    token_hash: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    user_id: Mapped[int] = Column(ForeignKey("users.id"), nullable=False, index=True)
+    csrf_token: Mapped[str] = Column(String(64), nullable=False)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    last_seen_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    ended_at: Mapped[Optional[datetime]] = Column(UtcDateTime)
+
+
+class AdminAction(Base):
+    """An admin action taken in the web console: who, what, on what, and when (the audit trail)."""
+
+    __tablename__ = "admin_actions"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    user_id: Mapped[int] = Column(ForeignKey("users.id"), nullable=False, index=True)
+    action: Mapped[str] = Column(String(30), nullable=False)
+    detail: Mapped[str] = Column(Text, nullable=False, default="")
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TIMEZONE = ZoneInfo("Asia/Shanghai")
+DEFAULT_WEB_PORT = 8080
 
 
 def _default_database_url() -> str:
@@ -73,6 +74,11 @@ class Settings:
     overview_dir: Path = PROJECT_ROOT / "var" / "overviews"
     # Days after a quarter's report deadline during which contacts may still send or correct its 附件2.
     report_grace_days: int = 15
+    # The web console (web/): where it listens (nginx in front), and the address people open, for sign-in links.
+    # WEB_PORT empty/0: `python -m bot run` does not serve it; `python -m bot web` then uses DEFAULT_WEB_PORT.
+    web_listen: str = "127.0.0.1"
+    web_port: int = 0
+    web_public_url: str = ""  # e.g. https://fupin.example.gov.cn; empty: http://WEB_LISTEN:port
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -117,4 +123,11 @@ class Settings:
             scheduler_job_table=env.get("SCHEDULER_JOB_TABLE") or defaults.scheduler_job_table,
             overview_dir=Path(env["OVERVIEW_DIR"]) if env.get("OVERVIEW_DIR") else defaults.overview_dir,
             report_grace_days=int(env.get("REPORT_GRACE_DAYS") or defaults.report_grace_days),
+            web_listen=env.get("WEB_LISTEN") or defaults.web_listen,
+            web_port=int(env.get("WEB_PORT") or defaults.web_port),
+            web_public_url=env.get("WEB_PUBLIC_URL", "").rstrip("/"),
         )
+
+    def web_base_url(self, port: int | None = None) -> str:
+        """The console's address as people open it (WEB_PUBLIC_URL, else the listening address)."""
+        return self.web_public_url or f"http://{self.web_listen}:{port or self.web_port or DEFAULT_WEB_PORT}"

@@ -15,7 +15,7 @@ import pytest
 
 from fupin.settings import PROJECT_ROOT
 
-PACKAGES = ("bot", "fupin", "actions", "nlu")
+PACKAGES = ("bot", "fupin", "actions", "nlu", "web")
 # Generated migration scripts are not part of any layer.
 EXCLUDED = (Path("fupin/migrations/versions"),)
 WEB = ("aiohttp", "sanic", "httpx", "fastapi", "flask", "starlette")
@@ -149,6 +149,10 @@ def test_front_ends_reach_rasa_only_through_the_dialogue(front_end: str) -> None
 
 def test_only_the_dialogue_package_of_bot_imports_rasa() -> None:
     assert _violations("bot", ("rasa", "rasa_sdk"), allowed=("bot.dialogue",)) == []
+
+
+def test_the_web_console_calls_the_domain_only() -> None:
+    assert _violations("web", ("bot", "actions", "nlu", "rasa", "rasa_sdk", "telegram")) == []
 
 
 def test_the_telegram_front_end_stays_out_of_the_command_line() -> None:

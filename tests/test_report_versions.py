@@ -28,8 +28,8 @@ from fupin.reporting.submissions import submit_report
 from fupin.reporting.versions import report_history, restore_version
 from fupin.setup import seed_demo
 from fupin.values import JIN, Quantity, Role
-from tests.conftest import Database
-from tests.test_reports import GOOD_ROWS, Q3, SALES, add_sales, filled_xlsx, records, run_cli, township_id
+from tests.conftest import Cli, Database
+from tests.test_reports import GOOD_ROWS, Q3, SALES, add_sales, cli_db, filled_xlsx, records, township_id  # noqa: F401 (cli_db: fixture)
 
 CURRENT = quarter_of(today())
 TODAY = seed_date(today())
@@ -317,13 +317,13 @@ def test_the_migration_makes_version_1_of_files_imported_before(tmp_path: Path) 
 # ------------------------------------------------------------------------------------- command line
 
 
-def test_cli_history_restore_and_reopen(tmp_path: Path) -> None:
+def test_cli_history_restore_and_reopen(cli: Cli, cli_db: Database, tmp_path: Path) -> None:  # noqa: F811 (fixture)
     for name, rows in (("a.xlsx", GOOD_ROWS), ("b.xlsx", CORRECTED)):
         path = filled_xlsx(tmp_path / name, rows)
-        result = run_cli(tmp_path, "report", "import", str(path), "--quarter", "2019Q3", "--township", "龙角镇")
+        result = cli("report", "import", str(path), "--quarter", "2019Q3", "--township", "龙角镇")
         assert result.returncode == 0, result.stderr + result.stdout
     assert "已导入第2版" in result.stdout and "第1版的3条不再计入" in result.stdout
-    result = run_cli(tmp_path, "report", "history", "--quarter", "2019Q3", "--township", "龙角镇")
+    result = cli("report", "history", "--quarter", "2019Q3", "--township", "龙角镇")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "龙角镇2019年第3季度附件2的版本（共2版）："
@@ -334,8 +334,8 @@ def test_cli_history_restore_and_reopen(tmp_path: Path) -> None:
         and "已被第2版取代" in lines[1]
     )
     assert "第2版" in lines[2] and "【当前】" in lines[2]
-    result = run_cli(tmp_path, "report", "restore", "--quarter", "2019Q3", "--township", "龙角镇", "--version", "1")
+    result = cli("report", "restore", "--quarter", "2019Q3", "--township", "龙角镇", "--version", "1")
     assert result.returncode == 0, result.stderr + result.stdout
     assert "已恢复龙角镇2019年第3季度附件2第1版，作为第3版" in result.stdout
-    result = run_cli(tmp_path, "report", "reopen", "--quarter", "2019Q3", "--township", "龙角镇")
+    result = cli("report", "reopen", "--quarter", "2019Q3", "--township", "龙角镇")
     assert result.returncode == 1 and "没有锁定" in result.stdout and "Traceback" not in result.stderr

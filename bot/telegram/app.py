@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.ext import (
@@ -27,6 +28,9 @@ from fupin.outreach.users import bind_user, sender_of
 from fupin.settings import Settings
 from fupin.values import Role
 
+if TYPE_CHECKING:
+    from aiohttp.web import AppRunner
+
 logger = logging.getLogger(__name__)
 
 # Updates handled at once; one user's messages still go one at a time (Runtime.lock_for).
@@ -43,6 +47,8 @@ def build_application(settings: Settings, runtime: Runtime | None = None) -> App
     if not settings.telegram_bot_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     context_types = ContextTypes(bot_data=BotData)
+    # The web console served in the bot's event loop when WEB_PORT is set (started in post_init).
+    web_runners: list[AppRunner] = []
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         data: BotData = application.bot_data
@@ -58,10 +64,16 @@ def build_application(settings: Settings, runtime: Runtime | None = None) -> App
         if settings.reminders_enabled:
             # Every worker runs the service; only the holder of the database lease runs the scheduler.
             data.reminders = await start_reminders(settings, data.runtime.sessions)
+        if settings.web_port:
+            from web.server import start_web  # aiohttp's server and Jinja2 only when the console is served
+
+            web_runners.append(await start_web(settings, data.runtime.sessions))
         logger.info("telegram bot ready as @%s", application.bot.username)
 
     async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
         data: BotData = application.bot_data
+        while web_runners:
+            await web_runners.pop().cleanup()
         if data.reminders is not None:
             await data.reminders.stop()
             data.reminders = None
@@ -103,6 +115,7 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
         "register": commands.cmd_register,
         "invite": commands.cmd_invite,
         "export": commands.cmd_export,
+        "web": commands.cmd_web,
         "report": reports.cmd_report,
     }
     for name, callback in chat_commands.items():

@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 # After a phone question the share-phone keyboard stays until a reply takes it away.
 CONTACT_KEYBOARD_SHOWN = "contact_keyboard_shown"
+# The web console's sign-in link, in the admins' menu.
+WEB_COMMAND = ("web", "网页管理台登录链接")
 
 
 def sender(update: Update) -> str:
@@ -112,7 +114,9 @@ async def require_admin(update: Update, context: Context) -> Identity | None:
 
 async def set_admin_commands(bot: Bot, chat_id: int) -> None:
     """Show the admin commands in an admin's menu (in a private chat only)."""
-    await _set_chat_commands(bot, chat_id, [*texts.PUBLIC_COMMANDS, *texts.ADMIN_COMMANDS], "admin commands")
+    await _set_chat_commands(
+        bot, chat_id, [*texts.PUBLIC_COMMANDS, *texts.ADMIN_COMMANDS, WEB_COMMAND], "admin commands"
+    )
 
 
 async def set_contact_commands(bot: Bot, chat_id: int) -> None:

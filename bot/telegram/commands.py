@@ -1,4 +1,4 @@
-"""The chat commands: /start /help /cancel /orders /register /invite /export."""
+"""The chat commands: /start /help /cancel /orders /register /invite /export /web."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from telegram import Update
+from telegram import LinkPreviewOptions, Update
 
 from bot.telegram import texts
 from bot.telegram.chat import converse, require_admin, say, sender, set_admin_commands, set_contact_commands
@@ -16,6 +16,7 @@ from bot.telegram.retry import call_with_retry
 from bot.telegram.runtime import Context, runtime_of
 from fupin.catalog.files import export_catalog
 from fupin.outreach.registration import RegistrationError, issue_code, redeem_code
+from fupin.outreach.web_links import LINK_TTL, SignInError, issue_link
 from fupin.parsing import ParseError
 from fupin.settings import TIMEZONE
 from fupin.values import Role
@@ -142,4 +143,36 @@ async def cmd_export(update: Update, context: Context) -> None:
             chat_id, data, filename=path.name, caption=texts.EXPORTED.format(count=count)
         ),
         what="export",
+    )
+
+
+WEB_LINK = "网页管理台登录链接（一次有效，{minutes}分钟内打开，请勿转发）：\n{url}"
+
+
+async def cmd_web(update: Update, context: Context) -> None:
+    """/web: an admin gets a one-time sign-in link to the web console."""
+    identity = await require_admin(update, context)
+    assert update.effective_chat is not None
+    if identity is None or identity.user_id is None:
+        return
+    runtime = runtime_of(context)
+    user_id = identity.user_id
+
+    def issue() -> str:
+        with runtime.sessions() as session, session.begin():
+            return issue_link(session, user_id)
+
+    try:
+        token = await asyncio.to_thread(issue)
+    except SignInError as exc:
+        await say(context.bot, update.effective_chat.id, str(exc))
+        return
+    url = f"{runtime.settings.web_base_url()}/login/{token}"
+    minutes = int(LINK_TTL.total_seconds() // 60)
+    # No preview: a preview fetch must not be what opens the link (it only shows a sign-in button anyway).
+    await say(
+        context.bot,
+        update.effective_chat.id,
+        WEB_LINK.format(minutes=minutes, url=url),
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
     )

@@ -71,6 +71,11 @@ def _submission_row(session: Session, kind: ReportKind, period: Period, reporter
     )
 
 
+def is_locked_quarter(session: Session, kind: ReportKind, period: Period, reporter: str) -> bool:
+    """True when the reporter's form of the quarter is locked by 确认报送 (reopen_report unlocks it)."""
+    return is_locked(_submission_row(session, kind, period, reporter))
+
+
 def village_scope(sender: Identity | None, kind: ReportKind, reporter: str, township_id: int) -> int | None:
     """The village a sender's file covers (None: the whole township); ReportRefused if they may not send it."""
     if is_county(sender):

@@ -177,12 +177,20 @@ def write_overview_workbook(view: Overview, path: Path) -> None:
 
 def write_overview(session: Session, period: Period, out_dir: Path) -> list[Path]:
     """Write the quarter's overview: one workbook (总体情况, 各乡镇, 牵头单位) and two PNG charts."""
-    from fupin.reporting.charts import TargetBar, progress_chart, township_chart  # matplotlib only when drawing
-
     view = overview(session, period)
     out_dir.mkdir(parents=True, exist_ok=True)
     workbook = out_dir / f"{period.code}消费扶贫总体情况.xlsx"
     write_overview_workbook(view, workbook)
+    paths = [workbook, *draw_overview_charts(view, out_dir)]
+    logger.info("wrote the %s overview to %s", period.code, out_dir)
+    return paths
+
+
+def draw_overview_charts(view: Overview, out_dir: Path, suffix: str = ".png") -> list[Path]:
+    """Draw the overview's two charts (channels against targets, townships) as PNG or, with ".svg", SVG."""
+    from fupin.reporting.charts import TargetBar, progress_chart, township_chart  # matplotlib only when drawing
+
+    period = view.period
     lines = [view.total, view.deep, *view.channels]
     bars = [
         TargetBar(
@@ -195,15 +203,14 @@ def write_overview(session: Session, period: Period, out_dir: Path) -> list[Path
     assert period.quarter is not None
     pace = Decimal(period.quarter) / 4
     channels = progress_chart(
-        out_dir / f"{period.code}各渠道完成情况.png",
+        out_dir / f"{period.code}各渠道完成情况{suffix}",
         f"云阳县{period.year}年消费扶贫年度目标完成情况（截至第{period.quarter}季度末）",
         bars,
         pace,
     )
     townships = township_chart(
-        out_dir / f"{period.code}各乡镇销售情况.png",
+        out_dir / f"{period.code}各乡镇销售情况{suffix}",
         f"云阳县{period.label}各乡镇（街道）销售额",
         [(t.name, t.quarter_fen, t.deep_poverty) for t in view.townships],
     )
-    logger.info("wrote the %s overview to %s", period.code, out_dir)
-    return [workbook, channels, townships]
+    return [channels, townships]
