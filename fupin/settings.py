@@ -71,6 +71,8 @@ class Settings:
     reminder_lease_seconds: float = 60.0
     scheduler_job_table: str = "scheduler_jobs"
     overview_dir: Path = PROJECT_ROOT / "var" / "overviews"
+    # Conversations and closed orders' buyer phones are purged when older than this (monthly job); 0 = never.
+    privacy_retention_months: int = 24
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -114,4 +116,5 @@ class Settings:
             reminder_lease_seconds=float(env.get("REMINDER_LEASE_SECONDS") or defaults.reminder_lease_seconds),
             scheduler_job_table=env.get("SCHEDULER_JOB_TABLE") or defaults.scheduler_job_table,
             overview_dir=Path(env["OVERVIEW_DIR"]) if env.get("OVERVIEW_DIR") else defaults.overview_dir,
+            privacy_retention_months=int(env.get("PRIVACY_RETENTION_MONTHS") or defaults.privacy_retention_months),
         )
