@@ -81,6 +81,13 @@ def _age(db: Database, order_no: str, when: datetime) -> None:
     with db.sessions() as session, session.begin():
         session.execute(update(Order).where(Order.order_no == order_no).values(updated_at=when, created_at=when))
         session.execute(update(Buyer).values(created_at=when))
+        # Its pushes were written while it changed.
+        session.execute(
+            update(Notification)
+            .where(Notification.dedupe_key.contains(f":{order_no}:"))
+            .values(created_at=when)
+            .execution_options(synchronize_session=False)
+        )
 
 
 # --- who sees what ---------------------------------------------------------------------------------------

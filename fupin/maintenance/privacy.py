@@ -80,7 +80,7 @@ def purge(session: Session, before: datetime, events: Session | None = None) -> 
             .values(phone="")
             .execution_options(synchronize_session=False)
         )
-    pushes = _blank_pushes(session, phones)
+    pushes = _blank_pushes(session, phones, before)
     # A buying unit's phone was copied from its first order: it goes when no order keeps one.
     buyers = session.execute(
         update(Buyer)
@@ -102,12 +102,15 @@ def delete_events(session: Session, before: datetime) -> int:
     return int(session.execute(delete(EVENTS).where(EVENTS.c.timestamp < before.timestamp())).rowcount)
 
 
-def _blank_pushes(session: Session, phones: dict[str, str]) -> int:
+def _blank_pushes(session: Session, phones: dict[str, str], before: datetime) -> int:
+    # An order's pushes were written as it changed, so all before its last change (and `before`).
     if not phones:
         return 0
     kinds = [kind.value for kind in OrderPushKind]
     rows = session.execute(
-        select(Notification.id, Notification.dedupe_key, Notification.text).where(Notification.kind.in_(kinds))
+        select(Notification.id, Notification.dedupe_key, Notification.text).where(
+            Notification.kind.in_(kinds), Notification.created_at < before
+        )
     ).all()
     blanked = 0
     for push_id, key, text in rows:
