@@ -10,9 +10,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import FupinAction, Services, button, entity_value, text_of
+from actions.common import FupinAction, Services, button, entity_value, text_of, who
 from fupin.catalog.listings import products_named
 from fupin.catalog.search import ListingView, SearchResult
+from fupin.outreach.users import Identity
 from fupin.values import format_yuan
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,12 @@ def listing_text(number: int, view: ListingView) -> str:
     if not view.in_stock:
         lines[1] += "（暂时卖完了）"
     return "\n".join(lines)
+
+
+def viewer(services: Services, tracker: Tracker) -> Identity:
+    """Who is searching: the search shows household names only to those who may see them."""
+    with services.sessions() as session:
+        return who(session, tracker)
 
 
 def show_results(
@@ -103,9 +110,9 @@ class ActionSearchProducts(FupinAction):
         place = entity_value(tracker, "location")
         search = self.services.search
         if product or place:
-            result = search.search(product=product, place=place, limit=PAGE)
+            result = search.search(product=product, place=place, limit=PAGE, viewer=viewer(self.services, tracker))
         else:
-            result = search.search_text(text_of(tracker), limit=PAGE)
+            result = search.search_text(text_of(tracker), limit=PAGE, viewer=viewer(self.services, tracker))
             if not (result.products or result.places):
                 dispatcher.utter_message(
                     text="想找什么产品？可以这样问：哪里有土豆、龙角镇有什么特产、蜂蜜多少钱一斤。"
@@ -127,6 +134,10 @@ class ActionSearchMore(FupinAction):
             return []
         offset = int(page["offset"])
         result = self.services.search.search(
-            product=page.get("product"), place=page.get("place"), limit=PAGE, offset=offset
+            product=page.get("product"),
+            place=page.get("place"),
+            limit=PAGE,
+            offset=offset,
+            viewer=viewer(self.services, tracker),
         )
         return show_results(self.services, dispatcher, result, page.get("product"), page.get("place"), offset)

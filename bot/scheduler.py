@@ -23,6 +23,9 @@ Design (why it is built this way):
   from `Settings.from_env()` — the environment the entry point read — so no live object and no secret
   is pickled and no module-level registry is needed. Being a plain function, it runs in the event
   loop's worker threads, off the loop.
+- **Privacy.** `privacy.purge` on the 1st of every month at the reminder time runs `privacy_purge_job`:
+  conversations and closed orders' buyer phones older than `PRIVACY_RETENTION_MONTHS` go
+  (`fupin.maintenance.privacy`); not added when the retention is 0.
 - **Catch-up.** `run_due` writes what fell due within the catch-up window (`REMINDER_CATCH_UP_HOURS`)
   and skips (logs) anything older. The jobs match that: `coalesce=True` (a backlog of missed ticks runs
   once; one run covers the whole window) and `misfire_grace_time` equal to the window (a tick late by
@@ -41,6 +44,7 @@ from datetime import timedelta
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import create_engine
@@ -49,6 +53,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from fupin.db import make_engine, make_session_factory
+from fupin.maintenance.privacy import PurgeResult, months_before, purge_database
 from fupin.models import utcnow
 from fupin.outreach import leases
 from fupin.outreach.reminders.config import ReminderConfig
@@ -61,6 +66,7 @@ logger = logging.getLogger(__name__)
 LEASE_NAME = "reminder-scheduler"
 TICK_JOB = "reminders.tick"
 CATCH_UP_JOB = "reminders.catch-up"
+PRIVACY_JOB = "privacy.purge"
 # How far back the start-up run looks for reminders missed while no process held the lease (for the log).
 STARTUP_LOOKBACK = timedelta(days=7)
 
@@ -80,6 +86,12 @@ def run_due_job(lookback_seconds: float) -> RunResult:
             )
     finally:
         engine.dispose()
+
+
+def privacy_purge_job() -> PurgeResult:
+    """Scheduled job: purge personal data older than the retention period (settings from the environment)."""
+    settings = Settings.from_env()
+    return purge_database(settings, months_before(utcnow(), settings.privacy_retention_months))
 
 
 def _jobstore_engine(database_url: str) -> Engine:
@@ -199,6 +211,15 @@ class ReminderService:
             kwargs={"lookback_seconds": STARTUP_LOOKBACK.total_seconds()},
             replace_existing=True,
         )
+        if self.settings.privacy_retention_months > 0:
+            reminder_time = self.settings.reminder_time
+            scheduler.add_job(
+                privacy_purge_job,
+                CronTrigger(day=1, hour=reminder_time.hour, minute=reminder_time.minute, timezone=TIMEZONE),
+                id=PRIVACY_JOB,
+                name="清除超过保存期限的个人信息",
+                replace_existing=True,
+            )
         try:
             scheduler.start()
         except SQLAlchemyError:

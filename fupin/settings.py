@@ -79,6 +79,8 @@ class Settings:
     web_listen: str = "127.0.0.1"
     web_port: int = 0
     web_public_url: str = ""  # e.g. https://fupin.example.gov.cn; empty: http://WEB_LISTEN:port
+    # Conversations and closed orders' buyer phones are purged when older than this (monthly job); 0 = never.
+    privacy_retention_months: int = 24
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -126,6 +128,7 @@ class Settings:
             web_listen=env.get("WEB_LISTEN") or defaults.web_listen,
             web_port=int(env.get("WEB_PORT") or defaults.web_port),
             web_public_url=env.get("WEB_PUBLIC_URL", "").rstrip("/"),
+            privacy_retention_months=int(env.get("PRIVACY_RETENTION_MONTHS") or defaults.privacy_retention_months),
         )
 
     def web_base_url(self, port: int | None = None) -> str:

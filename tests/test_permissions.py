@@ -35,7 +35,7 @@ from fupin.catalog import stock
 from fupin.catalog.files import import_catalog_files
 from fupin.catalog.search import CatalogSearch
 from fupin.models import Listing, Order, Product, RegistrationCode, SaleRecord, User, Village
-from fupin.orders.lifecycle import OrderError, change_order, orders_for, place_order
+from fupin.orders.lifecycle import OrderError, change_order, orders_for, place_order, view
 from fupin.outreach import registration
 from fupin.outreach.registration import RegistrationError, issue_code, redeem_code
 from fupin.outreach.users import Identity, bind_user, identify
@@ -46,7 +46,7 @@ from fupin.setup import seed_demo
 from fupin.values import OrderStatus, Quantity, Role, SupplyMethod
 from harness.fake_telegram import FakeTelegram, Sent
 from harness.netproxy import free_port
-from harness.telegram_app import RunningBot, running_telegram, settings_for
+from harness.telegram_app import ADMIN_ID, RunningBot, running_telegram, settings_for
 from tests.conftest import BACKENDS, Database, fresh_database
 from tests.e2e import Bot
 from tests.helpers import row, write_xlsx
@@ -75,6 +75,10 @@ TABLE = {
     # Figures are shared among townships (the county ranks them openly); lead units get theirs in 附件3.
     "county sales summary": "N N Y Y Y N Y",
     "A's sales summary": "N N Y Y Y N Y",
+    # Privacy: poverty status is sensitive, so a household's name goes to the contacts of its place and admins;
+    # a buyer's phone to the contacts of the listing ordered, admins, and the buyer themself.
+    "sees A's household names": "N N Y N Y N Y",
+    "sees the buyer's phone": "N Y Y N Y N Y",
 }
 CASES = [
     pytest.param(role, operation, flag == "Y", id=f"{operation}-{role}")
@@ -303,6 +307,40 @@ def _summary(text: str, place: str | None) -> Callable[[World, str, Path], bool]
     return operation
 
 
+def op_household(world: World, sender: str, tmp_path: Path) -> bool:
+    viewer = _identity(world, sender)
+    result = CatalogSearch(world.sessions).search(product="土豆", place="张家村", viewer=viewer)
+    (listing,) = result.listings
+    assert listing.place == "龙角镇张家村" and listing.contact_phone  # the rest is for everyone
+    return listing.household == "王某某"
+
+
+BUYER_PHONE = "13911112222"  # not the supply contact's: a phone seen must be the buyer's
+
+
+def op_phone(world: World, sender: str, tmp_path: Path) -> bool:
+    with world.sessions() as session, session.begin():
+        order, _quote = place_order(
+            session,
+            sender_id=SENDERS["buyer"],
+            listing_id=world.potato_a,
+            quantity=Quantity(Decimal(1), "斤"),
+            buyer_name="县人民医院食堂",
+            phone=BUYER_PHONE,
+            supply_method=SupplyMethod.DELIVERY,
+        )
+        order_no = order.order_no
+    with world.sessions() as session:
+        # The order's view as this person would get it anywhere (a list, a reminder): the rule is in the view.
+        stored = session.scalars(select(Order).where(Order.order_no == order_no)).one()
+        seen = view(stored, identify(session, sender)).phone
+        assert view(stored).phone == ""  # no viewer, no phone
+    assert seen in ("", BUYER_PHONE)
+    listed = [v.phone for v in _views(world, sender) if v.order_no == order_no]
+    assert listed in ([], [seen])  # 我的订单 agrees
+    return seen == BUYER_PHONE
+
+
 OPERATIONS: dict[str, Callable[[World, str, Path], bool]] = {
     "search the catalogue": op_search,
     "place an order": op_order,
@@ -316,6 +354,8 @@ OPERATIONS: dict[str, Callable[[World, str, Path], bool]] = {
     "report a sale": op_sale,
     "county sales summary": _summary("这个季度全县卖了多少", None),
     "A's sales summary": _summary("龙角镇这个季度卖了多少", "龙角镇"),
+    "sees A's household names": op_household,
+    "sees the buyer's phone": op_phone,
 }
 
 
@@ -500,7 +540,8 @@ def telegram(bot: Bot, fake: FakeTelegram) -> Iterator[RunningBot]:
         bind_user(session, users["contact_B"], Role.CONTACT, township="泥溪镇")
         bind_user(session, users["admin"], Role.ADMIN)
     try:
-        with with_bot(bot, fake) as running:
+        # Telegram admins are those configured (any other loses the role at start).
+        with with_bot(bot, fake, admin_telegram_ids=(ADMIN_ID, TG["admin"])) as running:
             yield running
     finally:
         with bot.sessions() as session, session.begin():

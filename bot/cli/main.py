@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Sequence
 
 from bot import logs
-from bot.cli import actions, catalog, db, nlu, reminders, reports, run, users, web
+from bot.cli import actions, catalog, db, nlu, privacy, reminders, reports, run, users, web
 from bot.cli.context import Commands, Context, Handler
 from fupin.settings import Settings
 
@@ -30,6 +30,7 @@ COMMAND_GROUPS: tuple[Callable[[Commands], None], ...] = (
     reminders.register,
     actions.register,
     web.register,
+    privacy.register,
 )
 # Commands that start the assistant, with the dialogue engine's logging.
 ASSISTANT_COMMANDS = ("run", "chat")

@@ -20,11 +20,11 @@ from telegram.ext import (
 
 from bot.scheduler import start_reminders
 from bot.telegram import CHANNEL, commands, conversation, documents, errors, reports, texts
-from bot.telegram.chat import set_admin_commands
+from bot.telegram.chat import set_admin_commands, set_public_commands
 from bot.telegram.pushes import PushSender
 from bot.telegram.retry import call_with_retry
 from bot.telegram.runtime import BotData, Runtime
-from fupin.outreach.users import bind_user, sender_of
+from fupin.outreach.users import bind_user, demote_unlisted_admins, sender_of
 from fupin.settings import Settings
 from fupin.values import Role
 
@@ -57,7 +57,9 @@ def build_application(settings: Settings, runtime: Runtime | None = None) -> App
             data.owns_runtime = True
         else:
             data.runtime = runtime
-        await asyncio.to_thread(_bind_admins, data.runtime, settings.admin_telegram_ids)
+        demoted = await asyncio.to_thread(_bind_admins, data.runtime, settings.admin_telegram_ids)
+        for chat_id in demoted:
+            await set_public_commands(application.bot, chat_id)
         await _set_commands(application, settings.admin_telegram_ids)
         data.runtime.pushes = PushSender(application.bot, data.runtime.sessions, settings.push_interval_seconds)
         data.runtime.pushes.start()
@@ -114,6 +116,7 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
         "orders": commands.cmd_orders,
         "register": commands.cmd_register,
         "invite": commands.cmd_invite,
+        "revoke": commands.cmd_revoke,
         "export": commands.cmd_export,
         "web": commands.cmd_web,
         "report": reports.cmd_report,
@@ -133,13 +136,14 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_error_handler(errors.on_error)
 
 
-def _bind_admins(runtime: Runtime, admin_ids: tuple[int, ...]) -> None:
-    # Admins named in configuration are admins in the database too, where the dialogue looks roles up.
-    if not admin_ids:
-        return
+def _bind_admins(runtime: Runtime, admin_ids: tuple[int, ...]) -> list[int]:
+    # The configuration is the truth about Telegram admins: those named are admins in the database too (where
+    # the dialogue looks roles up), any other Telegram admin loses the role. Returns the demoted chat ids.
     with runtime.sessions() as session, session.begin():
         for admin_id in admin_ids:
             bind_user(session, sender_of(CHANNEL, admin_id), Role.ADMIN)
+        demoted = demote_unlisted_admins(session, CHANNEL, [str(admin_id) for admin_id in admin_ids])
+        return [int(user.external_id) for user in demoted if user.external_id.isdigit()]
 
 
 async def _set_commands(application: Application, admin_ids: tuple[int, ...]) -> None:  # type: ignore[type-arg]

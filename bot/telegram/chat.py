@@ -119,6 +119,11 @@ async def set_admin_commands(bot: Bot, chat_id: int) -> None:
     )
 
 
+async def set_public_commands(bot: Bot, chat_id: int) -> None:
+    """Put a chat's menu back to everyone's commands (after its roles were taken back)."""
+    await _set_chat_commands(bot, chat_id, list(texts.PUBLIC_COMMANDS), "public commands")
+
+
 async def set_contact_commands(bot: Bot, chat_id: int) -> None:
     """Show the contacts' commands (/report) in a township's, village's or lead unit's contact's menu."""
     await _set_chat_commands(bot, chat_id, [*texts.PUBLIC_COMMANDS, *texts.CONTACT_COMMANDS], "contact commands")

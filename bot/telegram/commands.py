@@ -1,4 +1,4 @@
-"""The chat commands: /start /help /cancel /orders /register /invite /export /web."""
+"""The chat commands: /start /help /cancel /orders /register /invite /revoke /export /web."""
 
 from __future__ import annotations
 
@@ -10,12 +10,21 @@ from pathlib import Path
 
 from telegram import LinkPreviewOptions, Update
 
-from bot.telegram import texts
-from bot.telegram.chat import converse, require_admin, say, sender, set_admin_commands, set_contact_commands
+from bot.telegram import CHANNEL, texts
+from bot.telegram.chat import (
+    converse,
+    require_admin,
+    say,
+    sender,
+    set_admin_commands,
+    set_contact_commands,
+    set_public_commands,
+)
 from bot.telegram.retry import call_with_retry
 from bot.telegram.runtime import Context, runtime_of
 from fupin.catalog.files import export_catalog
-from fupin.outreach.registration import RegistrationError, issue_code, redeem_code
+from fupin.outreach.registration import ROLE_LABELS, RegistrationError, issue_code, redeem_code
+from fupin.outreach.users import revoke_user, sender_of
 from fupin.outreach.web_links import LINK_TTL, SignInError, issue_link
 from fupin.parsing import ParseError
 from fupin.settings import TIMEZONE
@@ -119,6 +128,38 @@ async def cmd_invite(update: Update, context: Context) -> None:
     except ParseError as exc:
         answer = f"无法生成邀请码：{exc}\n\n{texts.INVITE_USAGE}"
     await say(context.bot, update.effective_chat.id, answer)
+
+
+async def cmd_revoke(update: Update, context: Context) -> None:
+    """/revoke ID: an admin takes a Telegram user's roles and places back; they become a buyer."""
+    identity = await require_admin(update, context)
+    assert update.effective_chat is not None
+    if identity is None:
+        return
+    chat_id = update.effective_chat.id
+    args = list(context.args or [])
+    if len(args) != 1 or not args[0].isdigit():
+        await say(context.bot, chat_id, texts.REVOKE_USAGE)
+        return
+    target = int(args[0])
+    if sender_of(CHANNEL, target) == sender(update):
+        await say(context.bot, chat_id, texts.REVOKE_SELF)
+        return
+    runtime = runtime_of(context)
+
+    def revoke() -> Role | None:
+        with runtime.sessions() as session, session.begin():
+            return revoke_user(session, sender_of(CHANNEL, target))
+
+    previous = await asyncio.to_thread(revoke)
+    if previous is None:
+        await say(context.bot, chat_id, texts.REVOKE_UNKNOWN.format(user=target))
+        return
+    answer = texts.REVOKED.format(user=target, role=ROLE_LABELS[previous])
+    if target in runtime.settings.admin_telegram_ids:
+        answer += "\n" + texts.REVOKED_LISTED
+    await say(context.bot, chat_id, answer)
+    await set_public_commands(context.bot, target)
 
 
 async def cmd_export(update: Update, context: Context) -> None:

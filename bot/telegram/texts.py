@@ -22,6 +22,11 @@ EXPORTED = "全县供应目录，共{count}条。"
 REGISTERED = "登记成功！您现在是{scope}。发送 /help 看看能做什么。"
 INVITED = "邀请码：{code}\n（{scope}，只能用一次，{expires}前有效）\n请对方在 Telegram 上向我发送：/register {code}"
 CHOSEN = "👉 {title}"
+REVOKE_USAGE = "用法：/revoke 用户ID（对方的 Telegram 数字ID），收回其供货联系人、牵头单位联系人或管理员角色。"
+REVOKED = "已收回用户 {user} 的{role}角色，现在只是采购方，不能再处理订单、库存和报表。"
+REVOKED_LISTED = "注意：该用户在 ADMIN_TELEGRAM_IDS 中，请同时从配置中删除，否则重启后会恢复管理员身份。"
+REVOKE_UNKNOWN = "没有找到用户 {user}。"
+REVOKE_SELF = "不能收回自己的管理员角色。"
 
 # Quarterly reports by chat (bot/telegram/reports.py).
 QUARTER_EXAMPLES = "季度写成 2026Q4、2026年第4季度 或 上季度"
@@ -63,6 +68,7 @@ PUBLIC_COMMANDS = (
 ADMIN_COMMANDS = (
     ("invite", "生成登记邀请码"),
     ("export", "导出全县供应目录"),
+    ("revoke", "收回用户角色"),
     ("report", "季度报表：附件2、附件3、总体情况"),
 )
 # Added to the menu of a township's (village's) or lead unit's contact when they register.

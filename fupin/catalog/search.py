@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import ColumnElement
 
 from fupin.models import Household, Listing, Product, ProductAlias, SupplyContact
+from fupin.outreach.users import Identity
 from fupin.parsing import normalize_text
 from fupin.places import Gazetteer, Place
 from fupin.values import Price, Quantity, supply_method_labels
@@ -190,7 +191,11 @@ def _dedupe(matches: object) -> list[ProductMatch]:
 
 @dataclass(frozen=True)
 class ListingView:
-    """What a buyer needs to order a listing: product, stock, price, methods, place and contact."""
+    """What a buyer needs to order a listing: product, stock, price, methods, place and contact.
+
+    `household` is the poor household's name only for a viewer who may see it (Identity.may_see_household),
+    else empty: poverty status is sensitive personal information.
+    """
 
     listing_id: int
     product: str
@@ -283,9 +288,17 @@ class CatalogSearch:
         self.names = CatalogNames(session_factory, refresh_seconds, clock)
 
     def search(
-        self, product: str | None = None, place: str | None = None, limit: int = 5, offset: int = 0
+        self,
+        product: str | None = None,
+        place: str | None = None,
+        limit: int = 5,
+        offset: int = 0,
+        viewer: Identity | None = None,
     ) -> SearchResult:
-        """Listings for a product, a place, or both, best first (in stock, deep-poverty places)."""
+        """Listings for a product, a place, or both, best first (in stock, deep-poverty places).
+
+        `viewer`: who asks; household names are shown only to those who may see them (none when anonymous).
+        """
         with self._session_factory() as session:
             vocabulary, gazetteer = self.names.get(session)
             matches: list[ProductMatch] = []
@@ -303,14 +316,16 @@ class CatalogSearch:
             filters = _filters(matches, places)
             result.total = session.scalar(select(func.count(Listing.id)).where(*filters)) or 0
             if result.total:
-                result.listings = _views(session, gazetteer, _ranked_ids(session, gazetteer, filters, limit, offset))
+                result.listings = _views(
+                    session, gazetteer, _ranked_ids(session, gazetteer, filters, limit, offset), viewer
+                )
             elif matches and places:
                 # Nothing there: offer the same product elsewhere.
                 ids = _ranked_ids(session, gazetteer, _filters(matches, []), limit, 0)
-                result.alternatives = _views(session, gazetteer, ids)
+                result.alternatives = _views(session, gazetteer, ids, viewer)
             return result
 
-    def search_text(self, text: str, limit: int = 5) -> SearchResult:
+    def search_text(self, text: str, limit: int = 5, viewer: Identity | None = None) -> SearchResult:
         """Search with whatever product and place a free sentence names (龙角镇有什么特产)."""
         with self._session_factory() as session:
             vocabulary, gazetteer = self.names.get(session)
@@ -320,6 +335,7 @@ class CatalogSearch:
             product=products[0].written if products else None,
             place=places[0].label if places else None,
             limit=limit,
+            viewer=viewer,
         )
 
 
@@ -378,7 +394,7 @@ def _ranked_ids(
     return list(session.scalars(query))
 
 
-def _views(session: Session, gazetteer: Gazetteer, ids: list[int]) -> list[ListingView]:
+def _views(session: Session, gazetteer: Gazetteer, ids: list[int], viewer: Identity | None) -> list[ListingView]:
     if not ids:
         return []
     rows = session.execute(
@@ -413,7 +429,7 @@ def _views(session: Session, gazetteer: Gazetteer, ids: list[int]) -> list[Listi
             variety=row[2],
             township=township.name,
             village=village.short_name if village else "",
-            household=row[5] or "",
+            household=(row[5] or "") if viewer is not None and viewer.may_see_household(row[3], row[4]) else "",
             remaining=Quantity(row[6], row[7]),
             price=Price(row[8], row[7]),
             supply_methods=tuple(supply_method_labels(row[9])),

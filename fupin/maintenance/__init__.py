@@ -1,1 +1,1 @@
-"""Operating the database: backups and restores."""
+"""Operating the database: backups and restores, and personal data removed once it is no longer needed."""

@@ -185,7 +185,7 @@ def place_order(
 
 @dataclass(frozen=True)
 class OrderView:
-    """An order as its buyer or supply contact sees it."""
+    """An order as its buyer or supply contact sees it; `phone` is empty for a viewer who may not see it."""
 
     order_no: str
     status: OrderStatus
@@ -209,8 +209,8 @@ class OrderView:
         )
 
 
-def view(order: Order) -> OrderView:
-    """The view of an order."""
+def view(order: Order, viewer: Identity | None = None) -> OrderView:
+    """The view of an order; the buyer's phone only for a viewer who may see it (none without a viewer)."""
     listing = order.listing
     contact = listing.contact
     return OrderView(
@@ -221,7 +221,7 @@ def view(order: Order) -> OrderView:
         quantity=Quantity(order.quantity, order.unit),
         amount_fen=order.amount_fen,
         buyer=order.buyer.name,
-        phone=order.phone,
+        phone=order.phone if viewer is not None and viewer.may_see_buyer_phone(listing, order.user_id) else "",
         supply_method="、".join(supply_method_labels(order.supply_method)),
         contact_name=contact.name if contact else "",
         contact_phone=contact.phone if contact else "",
@@ -245,7 +245,7 @@ def orders_for(session: Session, identity: Identity, limit: int = 10) -> list[Or
         query = query.where(Order.user_id == identity.user_id)
     else:
         return []
-    return [view(order) for order in session.scalars(query)]
+    return [view(order, identity) for order in session.scalars(query)]
 
 
 # (from states, to state, who may): "buyer" = the user who placed it, "contact" = who manages the listing.

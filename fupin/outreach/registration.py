@@ -2,7 +2,9 @@
 
 Only a code's SHA-256 is stored. Redeeming looks the hash up (an index lookup on a hash reveals
 nothing usable about other codes), compares it in constant time, and marks the code used with a
-conditional UPDATE, so a code works once even when two people send it at the same moment.
+conditional UPDATE, so a code works once even when two people send it at the same moment. An admin
+lists the codes still open by id (the codes themselves are never stored) and revokes one by marking it
+used by nobody.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
 DEFAULT_TTL = timedelta(days=7)
 
-_ROLE_LABELS = {Role.CONTACT: "供货联系人", Role.LEAD: "牵头单位联系人", Role.ADMIN: "县级管理员", Role.BUYER: "采购方"}
+ROLE_LABELS = {Role.CONTACT: "供货联系人", Role.LEAD: "牵头单位联系人", Role.ADMIN: "县级管理员", Role.BUYER: "采购方"}
 
 
 class RegistrationError(Exception):
@@ -61,7 +63,7 @@ def normalise_code(text: str) -> str:
 def describe_scope(role: Role, township: str | None, village: str | None, lead_unit: str | None) -> str:
     """What a registration grants, in Chinese (龙角镇张家村供货联系人)."""
     place = (township or "") + (village or "")
-    return f"{place or lead_unit or '全县'}{_ROLE_LABELS[role]}"
+    return f"{place or lead_unit or '全县'}{ROLE_LABELS[role]}"
 
 
 def issue_code(
@@ -161,3 +163,46 @@ def redeem_code(session: Session, sender_id: str, text: str, display_name: str =
     )
     logger.info("registration code used: user %s is now %s", user.id, role.value)
     return user, scope
+
+
+@dataclass(frozen=True)
+class OpenCode:
+    """An unused, unexpired code as listed to an admin: its id and what it grants, never the code."""
+
+    id: int
+    role: Role
+    scope: str
+    expires_at_text: str
+
+
+def open_codes(session: Session) -> list[OpenCode]:
+    """Codes that can still be redeemed, oldest first (only their hashes are stored, so no code is shown)."""
+    rows = session.scalars(
+        select(RegistrationCode)
+        .where(RegistrationCode.used_at.is_(None), RegistrationCode.expires_at > utcnow())
+        .order_by(RegistrationCode.id)
+    )
+    found = []
+    for row in rows:
+        role = Role(row.role)
+        township = session.get(Township, row.township_id) if row.township_id else None
+        village = session.get(Village, row.village_id) if row.village_id else None
+        scope = describe_scope(
+            role, township.name if township else None, village.short_name if village else None, row.lead_unit
+        )
+        found.append(OpenCode(row.id, role, scope, f"{row.expires_at.astimezone(TIMEZONE):%Y-%m-%d %H:%M}"))
+    return found
+
+
+def revoke_code(session: Session, code_id: int) -> bool:
+    """Make an unused code unredeemable (marked used by nobody); False when no such unused code exists."""
+    revoked = session.execute(
+        update(RegistrationCode)
+        .where(RegistrationCode.id == code_id, RegistrationCode.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if revoked.rowcount != 1:
+        return False
+    logger.info("registration code %s revoked", code_id)
+    return True

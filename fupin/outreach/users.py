@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -63,16 +64,20 @@ class Identity:
             return False
         return self.village_id is None or village_id == self.village_id
 
+    def may_see_household(self, township_id: int, village_id: int | None) -> bool:
+        """Household names (poverty status is sensitive) go to admins and the contacts of that place only."""
+        return self.may_manage_place(township_id, village_id)
 
-def identify(session: Session, sender_id: str) -> Identity:
-    """The identity behind a dialogue sender id; unknown senders are buyers without a record."""
-    channel, external = split_sender(sender_id)
-    user = session.scalar(select(User).where(User.channel == channel, User.external_id == external))
-    if user is None:
-        return Identity(channel, external)
+    def may_see_buyer_phone(self, listing: Listing, ordered_by: int | None) -> bool:
+        """A buyer's phone goes to the contacts of the ordered listing, admins, and the buyer themself."""
+        return self.may_manage(listing) or (self.user_id is not None and ordered_by == self.user_id)
+
+
+def identity_of_user(user: User) -> Identity:
+    """The identity of a stored user."""
     return Identity(
-        channel=channel,
-        external_id=external,
+        channel=user.channel,
+        external_id=user.external_id,
         user_id=user.id,
         role=Role(user.role),
         township_id=user.township_id,
@@ -81,6 +86,13 @@ def identify(session: Session, sender_id: str) -> Identity:
         display_name=user.display_name,
         lead_unit=user.lead_unit,
     )
+
+
+def identify(session: Session, sender_id: str) -> Identity:
+    """The identity behind a dialogue sender id; unknown senders are buyers without a record."""
+    channel, external = split_sender(sender_id)
+    user = session.scalar(select(User).where(User.channel == channel, User.external_id == external))
+    return Identity(channel, external) if user is None else identity_of_user(user)
 
 
 def bind_user(
@@ -136,3 +148,37 @@ def users_for_listing(session: Session, listing: Listing) -> list[User]:
     )
     village_users = [u for u in users if u.village_id is not None and u.village_id == listing.village_id]
     return village_users or [u for u in users if u.village_id is None]
+
+
+def revoke_user(session: Session, sender_id: str) -> Role | None:
+    """Take every role and place from a user, who stays a buyer (their orders stay theirs).
+
+    Returns the role they had; None for an unknown user.
+    """
+    channel, external = split_sender(sender_id)
+    user = session.scalar(select(User).where(User.channel == channel, User.external_id == external))
+    if user is None:
+        return None
+    previous = Role(user.role)
+    _demote(user)
+    session.flush()
+    logger.info("revoked %s: %s -> buyer", sender_id, previous.value)
+    return previous
+
+
+def demote_unlisted_admins(session: Session, channel: str, admin_ids: Iterable[str]) -> list[User]:
+    """Admins of a channel not in its configured list lose the role (the list is the truth); returns them."""
+    listed = set(admin_ids)
+    query = select(User).where(User.channel == channel, User.role == Role.ADMIN.value)
+    demoted = [user for user in session.scalars(query) if user.external_id not in listed]
+    for user in demoted:
+        _demote(user)
+        logger.warning("%s is not in the configured admins any more: now a buyer", sender_of(channel, user.external_id))
+    session.flush()
+    return demoted
+
+
+def _demote(user: User) -> None:
+    user.role = Role.BUYER.value
+    user.township_id = user.village_id = user.contact_id = None
+    user.lead_unit = None
