@@ -9,8 +9,6 @@ used by nobody.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import secrets
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fupin.models import RegistrationCode, Township, User, Village, utcnow
+from fupin.outreach.one_time import Refusal, claim, digest
 from fupin.outreach.users import bind_user
 from fupin.parsing import ParseError
 from fupin.places import Gazetteer
@@ -48,10 +47,6 @@ class Invitation:
     role: Role
     scope: str
     expires_at_text: str
-
-
-def _digest(code: str) -> str:
-    return hashlib.sha256(code.encode("ascii")).hexdigest()
 
 
 def normalise_code(text: str) -> str:
@@ -96,7 +91,7 @@ def issue_code(
     expires_at = utcnow() + ttl
     session.add(
         RegistrationCode(
-            code_hash=_digest(code),
+            code_hash=digest(code),
             role=role.value,
             township_id=township_id,
             village_id=village_id,
@@ -125,21 +120,12 @@ def redeem_code(session: Session, sender_id: str, text: str, display_name: str =
     code = normalise_code(text)
     if len(code) != CODE_LENGTH:
         raise RegistrationError("邀请码不对，请核对后重新输入（10位字母和数字）。")
-    digest = _digest(code)
-    row = session.scalar(select(RegistrationCode).where(RegistrationCode.code_hash == digest))
-    if row is None or not hmac.compare_digest(row.code_hash, digest) or row.used_at is not None:
-        raise RegistrationError("邀请码不对或已经用过，请向县商务委索取新的邀请码。")
-    now = utcnow()
-    if row.expires_at <= now:
+    claimed = claim(session, RegistrationCode, code)
+    if claimed is Refusal.EXPIRED:
         raise RegistrationError("邀请码已过期，请向县商务委索取新的邀请码。")
-    taken = session.execute(
-        update(RegistrationCode)
-        .where(RegistrationCode.id == row.id, RegistrationCode.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:
+    if isinstance(claimed, Refusal):
         raise RegistrationError("邀请码不对或已经用过，请向县商务委索取新的邀请码。")
+    row = claimed
     role = Role(row.role)
     township = session.get(Township, row.township_id) if row.township_id else None
     village = session.get(Village, row.village_id) if row.village_id else None

@@ -8,17 +8,17 @@ twice at the same moment (the same pattern as registration codes, fupin.outreach
 from __future__ import annotations
 
 import enum
-import hashlib
 import hmac
 import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fupin.models import AdminAction, User, WebLink, WebSession, utcnow
+from fupin.outreach.one_time import Refusal, claim, digest
 from fupin.outreach.users import split_sender
 from fupin.values import Role
 
@@ -68,11 +68,6 @@ class NewSession:
     user: ConsoleUser
 
 
-def digest(token: str) -> str:
-    """The SHA-256 hex digest under which a token is stored."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def find_user(session: Session, sender_id: str) -> User | None:
     """The user of a sender id (telegram:123; a bare id is a console user), if any."""
     channel, external = split_sender(sender_id)
@@ -93,27 +88,18 @@ def issue_link(session: Session, user_id: int, ttl: timedelta = LINK_TTL) -> str
 
 def redeem_link(session: Session, token: str) -> NewSession:
     """Use a sign-in token once and open a session; raises SignInError for a wrong, used or expired one."""
-    hashed = digest(token)
-    row = session.scalar(select(WebLink).where(WebLink.token_hash == hashed))
-    if row is None or not hmac.compare_digest(row.token_hash, hashed) or row.used_at is not None:
-        raise SignInError("登录链接无效或已经用过，请在助手中发送 /web 获取新的链接。")
-    now = utcnow()
-    if row.expires_at <= now:
+    claimed = claim(session, WebLink, token)
+    if claimed is Refusal.EXPIRED:
         raise SignInError("登录链接已过期（15分钟内有效），请在助手中发送 /web 获取新的链接。")
-    taken = session.execute(
-        update(WebLink)
-        .where(WebLink.id == row.id, WebLink.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:
+    if isinstance(claimed, Refusal):
         raise SignInError("登录链接无效或已经用过，请在助手中发送 /web 获取新的链接。")
+    row = claimed
     user = session.get(User, row.user_id)
     if user is None or Role(user.role) not in CONSOLE_ROLES:
         raise SignInError("只有县级管理员和牵头单位联系人可以登录网页管理台。")
     cookie = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
-    session.add(WebSession(token_hash=digest(cookie), user_id=user.id, csrf_token=csrf, last_seen_at=now))
+    session.add(WebSession(token_hash=digest(cookie), user_id=user.id, csrf_token=csrf, last_seen_at=row.used_at))
     record_action(session, user.id, AuditedAction.SIGN_IN)
     session.flush()
     return NewSession(cookie, _console_user(user, csrf))

@@ -155,12 +155,10 @@ def _first_versions() -> None:
 def downgrade() -> None:
     # Superseded versions' rows were kept only for the history; without versions they would count again.
     conn = op.get_bind()
-    conn.execute(
-        sa.text(
-            "DELETE FROM sale_records WHERE report_version_id IN "
-            "(SELECT id FROM report_versions WHERE superseded_by_id IS NOT NULL)"
-        )
-    )
+    records = sa.table("sale_records", sa.column("report_version_id", sa.Integer))
+    versions = sa.table("report_versions", sa.column("id", sa.Integer), sa.column("superseded_by_id", sa.Integer))
+    superseded = sa.select(versions.c.id).where(versions.c.superseded_by_id.is_not(None))
+    conn.execute(records.delete().where(records.c.report_version_id.in_(superseded)))
     with op.batch_alter_table("report_submissions") as batch:
         batch.drop_constraint(op.f("fk_report_submissions_reopened_by_users"), type_="foreignkey")
         batch.drop_column("reopened_by")
