@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import logs
 from bot.cli.reminders import register as register_reminder_commands
 from bot.cli.reports import register as register_report_commands
+from bot.cli.stock import register as register_stock_commands
 from bot.dialogue.assistant import DialogueRuntime, model_path
 from fupin.catalog.files import export_catalog, import_catalog_files
 from fupin.catalog.listings import catalog_summary
@@ -300,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     nlu.add_parser("export", help="从数据库生成词典和查找表").set_defaults(handler=cmd_nlu_export)
     register_report_commands(commands)
     register_reminder_commands(commands)
+    register_stock_commands(commands)
     return parser
 
 
