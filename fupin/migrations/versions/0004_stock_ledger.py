@@ -51,23 +51,52 @@ def upgrade() -> None:
 
     # Open orders hold what they ordered; each listing's ledger opens with its current figures, so that
     # available = SUM(quantity), planned = SUM(planned_change), held = SUM(reserved_change) from now on.
-    # Quantities are stored as integer thousandths on both backends, so plain SQL copies them exactly.
+    # Quantities are stored as integer thousandths on both backends, so the statements copy them exactly.
+    orders = sa.table(
+        "orders",
+        sa.column("listing_id", sa.Integer()),
+        sa.column("quantity", sa.BigInteger()),
+        sa.column("reserved_quantity", sa.BigInteger()),
+        sa.column("status", sa.String()),
+    )
+    listings = sa.table(
+        "listings",
+        sa.column("id", sa.Integer()),
+        sa.column("remaining_quantity", sa.BigInteger()),
+        sa.column("planned_quantity", sa.BigInteger()),
+    )
+    moves = sa.table(
+        "stock_moves",
+        sa.column("listing_id", sa.Integer()),
+        sa.column("kind", sa.String()),
+        sa.column("quantity", sa.BigInteger()),
+        sa.column("reserved_change", sa.BigInteger()),
+        sa.column("planned_change", sa.BigInteger()),
+        sa.column("reason", sa.Text()),
+        sa.column("created_at", sa.DateTime()),
+    )
+    is_open = orders.c.status.in_(OPEN_STATUSES)
     conn = op.get_bind()
-    open_statuses = sa.bindparam("open_statuses", OPEN_STATUSES, expanding=True)
-    conn.execute(
-        sa.text("UPDATE orders SET reserved_quantity = quantity WHERE status IN :open_statuses").bindparams(
-            open_statuses
-        )
+    conn.execute(orders.update().where(is_open).values(reserved_quantity=orders.c.quantity))
+    held = (
+        sa.select(sa.func.coalesce(sa.func.sum(orders.c.quantity), 0))
+        .where(orders.c.listing_id == listings.c.id, is_open)
+        .scalar_subquery()
     )
     now = datetime.now(timezone.utc).replace(tzinfo=None)
+    opening = sa.select(
+        listings.c.id,
+        sa.literal("opening"),
+        listings.c.remaining_quantity,
+        held,
+        listings.c.planned_quantity,
+        sa.literal("启用库存台账时的库存"),
+        sa.literal(now, sa.DateTime()),
+    )
     conn.execute(
-        sa.text(
-            "INSERT INTO stock_moves (listing_id, kind, quantity, reserved_change, planned_change, reason, created_at)"
-            " SELECT l.id, 'opening', l.remaining_quantity,"
-            " COALESCE((SELECT SUM(o.quantity) FROM orders o"
-            "           WHERE o.listing_id = l.id AND o.status IN :open_statuses), 0),"
-            " l.planned_quantity, :reason, :now FROM listings l"
-        ).bindparams(open_statuses, sa.bindparam("reason", "启用库存台账时的库存"), sa.bindparam("now", now))
+        moves.insert().from_select(
+            ["listing_id", "kind", "quantity", "reserved_change", "planned_change", "reason", "created_at"], opening
+        )
     )
 
 
