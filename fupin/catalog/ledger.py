@@ -285,7 +285,9 @@ def _set_held(session: Session, held: dict[int, Decimal], current: dict[int, Dec
         table = Order.__table__
         session.execute(
             table.update()  # type: ignore[attr-defined]
-            .where(table.c.id == bindparam("p_id"), table.c.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
+            # No status filter needed (and none possible in an executemany IN): the caller holds the listing,
+            # and an order only leaves the open statuses after taking its listing (close_order).
+            .where(table.c.id == bindparam("p_id"))  # type: ignore[attr-defined]
             .values(reserved_quantity=bindparam("p_held", type_=table.c.reserved_quantity.type)),  # type: ignore[attr-defined]
             changed,
         )
