@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Optional
@@ -305,12 +306,52 @@ class Order(Base):
     supply_method: Mapped[int] = Column(Integer, nullable=False)
     phone: Mapped[str] = Column(String(20), nullable=False)
     status: Mapped[str] = Column(String(10), nullable=False)
+    # The part of `quantity` still held for this open order and counted as on hand: it goes back to the
+    # listing's available stock if the order is cancelled or rejected (0 once closed, or after 卖完了).
+    reserved_quantity: Mapped[Decimal] = Column(DecimalQuantity, nullable=False, default=Decimal(0))
     remarks: Mapped[str] = Column(Text, nullable=False, default="")
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
 
     listing: Mapped[Listing] = relationship("Listing")
     buyer: Mapped[Buyer] = relationship("Buyer")
+
+
+class MoveKind(str, enum.Enum):
+    """Why a listing's stock moved (StockMove.kind); see fupin.catalog.ledger for each rule."""
+
+    OPENING = "opening"  # the figures a listing had when the ledger was introduced (migration 0004)
+    PLAN = "plan"  # a 附件1 import: a new listing, or a township's new plan for it
+    RESERVE = "reserve"  # an order placed
+    RELEASE = "release"  # an order cancelled or rejected
+    DELIVER = "deliver"  # an order delivered: its held stock is gone
+    STOCKTAKE = "stocktake"  # a contact's count: 还剩X
+    NEW_BATCH = "new_batch"  # 新到X
+    SOLD_OUT = "sold_out"  # 卖完了
+    CORRECTION = "correction"  # an admin's correction of the available figure
+
+
+class StockMove(Base):
+    """One movement of a listing's stock; the listing's figures are the sums of its moves.
+
+    `quantity` changes the available stock (Listing.remaining_quantity), `reserved_change` the stock held
+    for open orders (Order.reserved_quantity), `planned_change` the plan (Listing.planned_quantity).
+    """
+
+    __tablename__ = "stock_moves"
+    __table_args__ = (Index("ix_stock_moves_listing_id_id", "listing_id", "id"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    listing_id: Mapped[int] = Column(ForeignKey("listings.id"), nullable=False)
+    kind: Mapped[str] = Column(String(12), nullable=False)
+    quantity: Mapped[Decimal] = Column(DecimalQuantity, nullable=False)
+    reserved_change: Mapped[Decimal] = Column(DecimalQuantity, nullable=False, default=Decimal(0))
+    planned_change: Mapped[Decimal] = Column(DecimalQuantity, nullable=False, default=Decimal(0))
+    user_id: Mapped[Optional[int]] = Column(ForeignKey("users.id"))
+    order_id: Mapped[Optional[int]] = Column(ForeignKey("orders.id"), index=True)
+    import_id: Mapped[Optional[int]] = Column(ForeignKey("catalog_imports.id"))
+    reason: Mapped[str] = Column(Text, nullable=False, default="")
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
 
 
 # Where a sale record came from (SaleRecord.source).

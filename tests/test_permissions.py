@@ -31,10 +31,10 @@ from telegram.ext import Application
 from actions.common import Services
 from actions.sales import ActionSalesSummary
 from bot.telegram import app as telegram_app
-from fupin.catalog import stock
+from fupin.catalog import ledger, stock
 from fupin.catalog.files import import_catalog_files
 from fupin.catalog.search import CatalogSearch
-from fupin.models import Listing, Order, Product, RegistrationCode, SaleRecord, User, Village
+from fupin.models import Listing, Order, Product, RegistrationCode, SaleRecord, StockMove, User, Village
 from fupin.orders.lifecycle import OrderError, change_order, orders_for, place_order, view
 from fupin.outreach import one_time
 from fupin.outreach.registration import RegistrationError, issue_code, redeem_code
@@ -229,6 +229,8 @@ def _stock(attribute: str, product: str, village: str) -> Callable[[World, str, 
         value = Decimal(next(_stock_values))
         with world.sessions() as session:
             before = session.get(Listing, listing_id).remaining_quantity
+            # 还剩X is a count: what open orders hold of it is not for sale again (issue #20).
+            promised = ledger.promised_of(session, listing_id, value)
             identity = identify(session, sender)
             try:  # when the message is understood: which listings may this person change?
                 offered = [c.listing_id for c in stock.candidates(session, identity, product, village)]
@@ -243,7 +245,7 @@ def _stock(attribute: str, product: str, village: str) -> Callable[[World, str, 
             applied = False
         with world.sessions() as session:
             after = session.get(Listing, listing_id).remaining_quantity
-        assert after == (value if applied else before)
+        assert after == (value - promised if applied else before)
         assert (listing_id in offered) == applied, (offered, applied)  # both checks agree
         return applied
 
@@ -554,6 +556,10 @@ def telegram(bot: Bot, fake: FakeTelegram) -> Iterator[RunningBot]:
                     .where(Listing.id == listing_id)
                     .values(remaining_quantity=remaining, planned_quantity=planned)
                 )
+            marked = select(Listing.id).where(Listing.listing_key.contains(MARKER))
+            session.execute(
+                delete(StockMove).where(StockMove.listing_id.in_(marked)).execution_options(synchronize_session=False)
+            )
             session.execute(
                 delete(Listing).where(Listing.listing_key.contains(MARKER)).execution_options(synchronize_session=False)
             )

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Sequence
 
 from bot import logs
-from bot.cli import actions, catalog, db, nlu, privacy, reminders, reports, run, users, web
+from bot.cli import actions, catalog, db, nlu, privacy, reminders, reports, run, stock, users, web
 from bot.cli.context import Commands, Context, Handler
 from fupin.settings import Settings
 
@@ -28,6 +28,7 @@ COMMAND_GROUPS: tuple[Callable[[Commands], None], ...] = (
     nlu.register,
     reports.register,
     reminders.register,
+    stock.register,
     actions.register,
     web.register,
     privacy.register,

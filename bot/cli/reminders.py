@@ -6,7 +6,7 @@ import argparse
 import logging
 from datetime import date, datetime, timedelta
 
-from bot.cli.context import Context
+from bot.cli.context import Context, print_line
 from fupin.models import utcnow
 from fupin.outreach.reminders.config import ReminderConfig
 from fupin.outreach.reminders.schedule import run_due, upcoming
@@ -15,10 +15,6 @@ from fupin.settings import TIMEZONE
 from fupin.setup import init_database
 
 logger = logging.getLogger(__name__)
-
-
-def _print(line: str = "") -> None:
-    print(line, flush=True)
 
 
 def _date(text: str) -> date:
@@ -45,14 +41,14 @@ def cmd_reminders_list(ctx: Context, args: argparse.Namespace) -> int:
     with ctx.sessions() as session:
         occurrences = upcoming(session, start, args.days, config)
     last = start + timedelta(days=args.days - 1)
-    _print(f"{start.isoformat()} 至 {last.isoformat()} 的提醒：共{len(occurrences)}项")
+    print_line(f"{start.isoformat()} 至 {last.isoformat()} 的提醒：共{len(occurrences)}项")
     for occurrence in occurrences:
         offset = f"，截止前{occurrence.offset}天" if occurrence.offset else ""
         due = occurrence.due.astimezone(TIMEZONE)
         count = f"{len(occurrence.recipients)}人" if occurrence.recipients else "无待提醒对象"
-        _print(f"{due:%Y-%m-%d %H:%M} {occurrence.label}（{occurrence.period}{offset}）：{count}")
+        print_line(f"{due:%Y-%m-%d %H:%M} {occurrence.label}（{occurrence.period}{offset}）：{count}")
         for recipient in occurrence.recipients:
-            _print(f"    - {recipient.label}")
+            print_line(f"    - {recipient.label}")
     return 0
 
 
@@ -63,10 +59,10 @@ def cmd_reminders_run_due(ctx: Context, args: argparse.Namespace) -> int:
     catch_up = timedelta(hours=args.catch_up_hours or ctx.settings.reminder_catch_up_hours)
     with ctx.sessions() as session, session.begin():
         result = run_due(session, now, catch_up, config=ReminderConfig.from_settings(ctx.settings))
-    _print(f"已写入提醒{len(result.enqueued)}条，此前已写入（不重复发送）{result.duplicates}条")
+    print_line(f"已写入提醒{len(result.enqueued)}条，此前已写入（不重复发送）{result.duplicates}条")
     for occurrence in result.skipped:
         due = occurrence.due.astimezone(TIMEZONE)
-        _print(
+        print_line(
             f"超过补发时限，未发送：{due:%Y-%m-%d %H:%M} {occurrence.label}（{occurrence.period}）"
             f"{len(occurrence.recipients)}人"
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from bot.cli.context import Context
+from bot.cli.context import Context, print_line
 from fupin.periods import Period
 from fupin.places import Gazetteer, TownshipEntry
 from fupin.reporting.documents import (
@@ -35,10 +35,6 @@ logger = logging.getLogger(__name__)
 
 class InputError(Exception):
     """Bad command-line input; the message is a Chinese explanation for the clerk."""
-
-
-def _print(line: str = "") -> None:
-    print(line, flush=True)
 
 
 def _quarter(text: str) -> Period:
@@ -75,7 +71,7 @@ def _guarded(handler: Handler) -> Handler:
         try:
             return int(handler(ctx, args))
         except InputError as exc:
-            _print(str(exc))
+            print_line(str(exc))
             return 1
 
     run.__doc__ = handler.__doc__
@@ -92,12 +88,12 @@ def cmd_report_sales(ctx: Context, args: argparse.Namespace) -> int:
             township = _township(session, args.township)
             write_sales_form(session, period, township.id, out)
             report = township_report(session, period, township.id)
-            _print(
+            print_line(
                 f"已生成{township.name}{period.label}附件2：{out}（{len(report.rows)}条，合计{yuan(report.total_fen)}）"
             )
         else:
             write_sales_form(session, period, None, out)
-            _print(f"已生成全县各乡镇（街道）{period.label}附件2：{out}（每个有销售的乡镇一个工作表）")
+            print_line(f"已生成全县各乡镇（街道）{period.label}附件2：{out}（每个有销售的乡镇一个工作表）")
     return 0
 
 
@@ -111,10 +107,10 @@ def cmd_report_purchases(ctx: Context, args: argparse.Namespace) -> int:
             unit = _lead_unit(session, args.lead_unit)
             write_purchases_form(session, period, unit, out)
             report = lead_unit_report(session, period, unit)
-            _print(f"已生成{unit}{period.label}附件3：{out}（{len(report.rows)}条，合计{yuan(report.total_fen)}）")
+            print_line(f"已生成{unit}{period.label}附件3：{out}（{len(report.rows)}条，合计{yuan(report.total_fen)}）")
         else:
             write_purchases_form(session, period, None, out)
-            _print(f"已生成各牵头单位{period.label}附件3：{out}（每个有采购的牵头单位一个工作表）")
+            print_line(f"已生成各牵头单位{period.label}附件3：{out}（每个有采购的牵头单位一个工作表）")
     return 0
 
 
@@ -125,10 +121,10 @@ def cmd_report_overview(ctx: Context, args: argparse.Namespace) -> int:
     with ctx.sessions() as session:
         paths = write_overview(session, period, Path(args.out))
         for line in overview(session, period).summary_lines():
-            _print(line)
-    _print("已生成：")
+            print_line(line)
+    print_line("已生成：")
     for path in paths:
-        _print(f"  {path}")
+        print_line(f"  {path}")
     return 0
 
 
@@ -152,7 +148,7 @@ def cmd_report_import(ctx: Context, args: argparse.Namespace) -> int:
         ctx.sessions, path, period, township.id, None, grace_days=ctx.settings.report_grace_days
     )
     for line in result.lines():
-        _print(line)
+        print_line(line)
     return 0 if result.ok else 1
 
 
@@ -164,11 +160,11 @@ def cmd_report_history(ctx: Context, args: argparse.Namespace) -> int:
         township = _township(session, args.township)
         entries = report_history(session, ReportKind.SALES, period, township.name)
     if not entries:
-        _print(f"{township.name}{period.label}附件2还没有导入过文件，没有历史版本。")
+        print_line(f"{township.name}{period.label}附件2还没有导入过文件，没有历史版本。")
         return 0
-    _print(f"{township.name}{period.label}附件2的版本（共{len(entries)}版）：")
+    print_line(f"{township.name}{period.label}附件2的版本（共{len(entries)}版）：")
     for entry in entries:
-        _print(f"  {entry.line()}")
+        print_line(f"  {entry.line()}")
     return 0
 
 
@@ -184,7 +180,7 @@ def cmd_report_restore(ctx: Context, args: argparse.Namespace) -> int:
             )
         except ReportInputError as exc:
             raise InputError(str(exc)) from exc
-    _print(
+    print_line(
         f"已恢复{township.name}{period.label}附件2第{args.version}版，作为第{applied.number}版"
         f"（新增{applied.added}条；此前的版本仍保留，可用 history 查看）"
     )
@@ -201,7 +197,7 @@ def cmd_report_reopen(ctx: Context, args: argparse.Namespace) -> int:
             reopen_report(session, ReportKind.SALES, period, township.name, None)
         except ReportInputError as exc:
             raise InputError(str(exc)) from exc
-    _print(f"已重新开放{township.name}{period.label}附件2，可重新导入或恢复版本；再次确认报送后重新锁定。")
+    print_line(f"已重新开放{township.name}{period.label}附件2，可重新导入或恢复版本；再次确认报送后重新锁定。")
     return 0
 
 

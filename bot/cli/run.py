@@ -8,8 +8,7 @@ import logging
 import sys
 
 from bot.cli.catalog import print_summary
-from bot.cli.context import Commands, Context, prepare
-from bot.cli.context import print_line as _print  # as the bodies moved from bot.cli.main call it
+from bot.cli.context import Commands, Context, prepare, print_line
 from bot.console import chat
 from bot.dialogue.assistant import model_path
 from bot.dialogue.engine_logs import follow_root_logging
@@ -25,15 +24,15 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
     prepare(ctx)
     model = model_path(ctx.settings)
     if not model.is_file():
-        _print("还没有训练好的模型，请先运行 make train（或 make run）。")
+        print_line("还没有训练好的模型，请先运行 make train（或 make run）。")
         return 1
     interactive = sys.stdin.isatty()
     if interactive:
-        _print("正在启动助手（加载模型约需半分钟）…")
+        print_line("正在启动助手（加载模型约需半分钟）…")
     runtime = DialogueRuntime.start(ctx.settings)
     try:
         if interactive:
-            _print("助手已就绪。输入消息开始对话，输入按钮前的数字可选择按钮，Ctrl-D 或“退出”结束。")
+            print_line("助手已就绪。输入消息开始对话，输入按钮前的数字可选择按钮，Ctrl-D 或“退出”结束。")
         sender = args.user if ":" in args.user else f"console:{args.user}"
         asyncio.run(_chat(runtime, sender, "你：" if interactive else ""))
     finally:
@@ -63,10 +62,10 @@ def cmd_run_telegram(ctx: Context) -> int:
 
     follow_root_logging()
     if not model_path(ctx.settings).is_file():
-        _print("还没有训练好的模型，请先运行 make train（或 make run）。")
+        print_line("还没有训练好的模型，请先运行 make train（或 make run）。")
         return 1
     mode = "webhook" if ctx.settings.telegram_webhook_url else "长轮询"
-    _print(f"正在启动 Telegram 机器人（{mode}，加载模型约需半分钟），Ctrl-C 停止。")
+    print_line(f"正在启动 Telegram 机器人（{mode}，加载模型约需半分钟），Ctrl-C 停止。")
     run(ctx.settings)
     return 0
 

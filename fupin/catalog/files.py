@@ -119,20 +119,20 @@ def import_catalog_file(
         drafts.append(result)
     if strict and report.issues:
         return report
-    written = CatalogWriter(session).write_all(drafts)
-    report.created, report.updated = written.created, written.updated
-    session.add(
-        CatalogImport(
-            file_name=path.name,
-            filled_by_unit=unit_name[:100],
-            filled_by=table.meta.get("填写人", "")[:50],
-            filler_phone=parse_phone(table.meta.get("联系电话", "")) or "",
-            filled_on=_filled_on(table.meta.get("填写日期", "")),
-            rows_imported=len(drafts),
-            rows_rejected=len(report.issues),
-        )
+    catalog_import = CatalogImport(
+        file_name=path.name,
+        filled_by_unit=unit_name[:100],
+        filled_by=table.meta.get("填写人", "")[:50],
+        filler_phone=parse_phone(table.meta.get("联系电话", "")) or "",
+        filled_on=_filled_on(table.meta.get("填写日期", "")),
+        rows_imported=len(drafts),
+        rows_rejected=len(report.issues),
     )
-    session.flush()
+    session.add(catalog_import)
+    session.flush()  # the stock ledger's moves name the import they come from
+    writer = CatalogWriter(session, import_id=catalog_import.id, user_id=scope.user_id if scope is not None else None)
+    written = writer.write_all(drafts)
+    report.created, report.updated = written.created, written.updated
     report.applied = True
     return report
 

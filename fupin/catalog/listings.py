@@ -5,15 +5,18 @@ from __future__ import annotations
 import csv
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, insert, select
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from fupin.catalog import ledger
 from fupin.models import (
     Household,
     Listing,
+    MoveKind,
     Order,
     Product,
     ProductAlias,
@@ -23,12 +26,11 @@ from fupin.models import (
 )
 from fupin.parsing import normalize_text
 from fupin.places import DATA_DIR, Place
-from fupin.values import OrderStatus, Price, Quantity, SupplyMethod
+from fupin.values import Price, Quantity, SupplyMethod, format_decimal
 
 logger = logging.getLogger(__name__)
 
 ALIASES_CSV = DATA_DIR / "product_aliases.csv"
-OPEN_ORDER_STATUSES = (OrderStatus.PENDING.value, OrderStatus.CONFIRMED.value)
 
 
 def canonical_product_name(session: Session, written: str) -> str | None:
@@ -102,11 +104,14 @@ class CatalogWriter:
     """Writes listing drafts in the caller's transaction, creating products, households and contacts.
 
     Works in batches with bulk statements, so a 10,000-row file costs a few dozen round trips
-    rather than tens of thousands.
+    rather than tens of thousands. Every change of a plan or of available stock is a PLAN move of the
+    stock ledger (fupin.catalog.ledger) belonging to `import_id`.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, import_id: int | None = None, user_id: int | None = None) -> None:
         self.session = session
+        self.import_id = import_id
+        self.user_id = user_id
 
     def write_all(self, drafts: list[ListingDraft]) -> WriteResult:
         """Insert or update the listing each draft describes (drafts must have distinct keys)."""
@@ -125,10 +130,13 @@ class CatalogWriter:
                 select(Listing.listing_key, Listing.id).where(Listing.township_id.in_(township_ids))
             ).all()
         )
-        reserved = self._reserved(township_ids)
         now = utcnow()
+        # Take the listings this file re-plans before reading their figures, so no order or stock update
+        # of theirs falls between the read and the write.
+        current = self._lock([existing[k] for k in keys if k in existing], township_ids, now)
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
+        moves: list[ledger.Move] = []
         for draft, key in zip(drafts, keys, strict=True):
             product_id = products[draft.product_name][1]
             household_name = draft.household.name if draft.household else ""
@@ -140,7 +148,6 @@ class CatalogWriter:
                 "product_id": product_id,
                 "variety": draft.variety,
                 "unit": draft.quantity.unit,
-                "planned_quantity": planned,
                 "price_fen": draft.price.fen,
                 "supply_methods": int(draft.supply_methods),
                 "shop_url": draft.shop_url,
@@ -149,23 +156,95 @@ class CatalogWriter:
                 "active": True,
                 "updated_at": now,
             }
-            if draft.remaining is not None:
-                values["remaining_quantity"] = min(draft.remaining.value, planned)
             listing_id = existing.get(key)
             if listing_id is None:
-                values.setdefault("remaining_quantity", planned)
-                inserts.append({**values, "listing_key": key, "created_at": now})
+                available = planned if draft.remaining is None else min(draft.remaining.value, planned)
+                inserts.append(
+                    {
+                        **values,
+                        "planned_quantity": planned,
+                        "remaining_quantity": available,
+                        "listing_key": key,
+                        "created_at": now,
+                    }
+                )
                 result.created += 1
-            else:
-                # A fresh plan replaces the old one; stock already promised to open orders stays promised.
-                values.setdefault("remaining_quantity", max(planned - reserved.get(listing_id, Decimal(0)), Decimal(0)))
-                updates.append({**values, "id": listing_id})
-                result.updated += 1
+                continue
+            figures = current[listing_id]
+            # The township's new plan moves available by the difference: what is sold or promised stays so.
+            available = max(figures.available + planned - figures.planned, Decimal(0))
+            if draft.remaining is not None:
+                available = max(min(available, draft.remaining.value), Decimal(0))
+            new_plan = max(planned, figures.plan_floor(available))
+            if new_plan != planned:
+                logger.warning(
+                    "listing %s: plan %s raised to %s to cover delivered and open orders", listing_id, planned, new_plan
+                )
+            updates.append({**values, "planned_quantity": new_plan, "remaining_quantity": available, "id": listing_id})
+            if (available, new_plan) != (figures.available, figures.planned):
+                reason = f"附件1计划销量{_fmt(figures.planned)}→{_fmt(new_plan)}{draft.quantity.unit}"
+                moves.append(self._move(listing_id, available - figures.available, new_plan - figures.planned, reason))
+            result.updated += 1
         if inserts:
             self.session.execute(insert(Listing), inserts)
+            ids: dict[str, int] = dict(
+                self.session.execute(
+                    select(Listing.listing_key, Listing.id).where(Listing.township_id.in_(township_ids))
+                ).all()
+            )
+            for row in inserts:
+                reason = f"附件1计划销量{_fmt(row['planned_quantity'])}{row['unit']}"
+                moves.append(
+                    self._move(ids[row["listing_key"]], row["remaining_quantity"], row["planned_quantity"], reason)
+                )
         if updates:
             _bulk_update(self.session, Listing, updates)
+        ledger.record(self.session, moves)
         return result
+
+    def _move(self, listing_id: int, available: Decimal, planned: Decimal, reason: str) -> ledger.Move:
+        return ledger.Move(
+            listing_id,
+            MoveKind.PLAN,
+            quantity=available,
+            planned_change=planned,
+            user_id=self.user_id,
+            import_id=self.import_id,
+            reason=reason,
+        )
+
+    def _lock(self, listing_ids: list[int], township_ids: list[int], now: datetime) -> dict[int, ledger.Figures]:
+        # The listings' rows (in chunks under SQLite's variable limit), then their figures read under the lock.
+        if not listing_ids:
+            return {}
+        for start in range(0, len(listing_ids), 500):
+            self.session.execute(
+                update(Listing)
+                .where(Listing.id.in_(listing_ids[start : start + 500]))
+                .values(updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        stock = {
+            lid: (available, planned)
+            for lid, available, planned in self.session.execute(
+                select(Listing.id, Listing.remaining_quantity, Listing.planned_quantity).where(
+                    Listing.township_id.in_(township_ids)
+                )
+            )
+        }
+        open_orders = self._order_totals(township_ids, ledger.OPEN_STATUSES)
+        delivered = self._order_totals(township_ids, ledger.DELIVERED_STATUSES)
+        zero = Decimal(0)
+        return {
+            lid: ledger.Figures(
+                available=stock[lid][0],
+                planned=stock[lid][1],
+                open_quantity=open_orders.get(lid, zero),
+                held=zero,  # not read: an import never changes what orders hold
+                delivered=delivered.get(lid, zero),
+            )
+            for lid in listing_ids
+        }
 
     @staticmethod
     def _key(draft: ListingDraft, product: str) -> str:
@@ -240,12 +319,12 @@ class CatalogWriter:
             known = {(t, n, p): cid for t, n, p, cid in self.session.execute(query)}
         return known
 
-    def _reserved(self, township_ids: list[int]) -> dict[int, Decimal]:
-        # Stock held by open orders (待确认, 已确认) of these townships' listings.
+    def _order_totals(self, township_ids: list[int], statuses: tuple[str, ...]) -> dict[int, Decimal]:
+        # What orders in these statuses ordered, by listing of these townships.
         rows = self.session.execute(
             select(Order.listing_id, func.sum(Order.quantity))
             .join(Listing, Order.listing_id == Listing.id)
-            .where(Order.status.in_(OPEN_ORDER_STATUSES), Listing.township_id.in_(township_ids))
+            .where(Order.status.in_(statuses), Listing.township_id.in_(township_ids))
             .group_by(Order.listing_id)
         ).all()
         return {lid: Decimal(total) for lid, total in rows}
@@ -262,6 +341,10 @@ def _bulk_update(session: Session, model: type, rows: list[dict[str, Any]]) -> N
         .values({c: bindparam(f"p_{c}", type_=table.c[c].type) for c in columns})
     )
     session.execute(statement, [{f"p_{k}": v for k, v in row.items()} for row in rows])
+
+
+def _fmt(value: Decimal) -> str:
+    return format_decimal(value)
 
 
 def _place_key(place: Place) -> str:

@@ -6,12 +6,12 @@ import enum
 import logging
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from fupin.catalog import ledger
 from fupin.catalog.search import CatalogNames, ProductVocabulary
 from fupin.models import Listing, Product, utcnow
 from fupin.outreach.users import Identity
@@ -129,18 +129,30 @@ def candidates(
 
 
 def describe(session: Session, change: StockChange) -> str:
-    """The change read back in Chinese, for confirmation."""
+    """The change read back in Chinese, for confirmation (and, after it, as what was done).
+
+    A count (还剩X) says how much of X open orders already hold, and a sold-out that open orders stay valid.
+    """
     listing = session.get(Listing, change.listing_id)
     if listing is None:
         raise StockError("这条供货信息已不存在。")
     label = _label(listing)
+    unit = listing.unit
     if change.kind is StockKind.SOLD_OUT:
-        return f"{label}：标记为已卖完（剩余改为0）"
+        text = f"{label}：标记为已卖完（可售改为0）"
+        open_quantity = ledger.figures(session, listing.id).open_quantity
+        if open_quantity:
+            text += f"；未完成订单预订的{Quantity(open_quantity, unit)}仍然有效，请照常发货"
+        return text
     parts = []
     if change.kind is StockKind.SET and change.quantity:
+        counted = change.quantity.value
         parts.append(f"剩余数量改为{change.quantity}")
+        promised = ledger.promised_of(session, listing.id, counted)
+        if promised:
+            parts.append(f"其中{Quantity(promised, unit)}已被未完成订单预订，可售{Quantity(counted - promised, unit)}")
     if change.kind is StockKind.ADD and change.quantity:
-        total = Quantity(listing.remaining_quantity + change.quantity.value, listing.unit)
+        total = Quantity(listing.remaining_quantity + change.quantity.value, unit)
         parts.append(f"新增{change.quantity}，剩余变为{total}")
     if change.price:
         parts.append(f"价格改为{change.price}")
@@ -184,19 +196,25 @@ def check_rights(session: Session, identity: Identity, listing_id: int) -> Listi
 
 
 def apply(session: Session, identity: Identity, change: StockChange) -> Listing:
-    """Apply a confirmed change, checking the person's rights again; raises StockError."""
+    """Apply a confirmed change as a move of the stock ledger, checking the person's rights again; raises StockError."""
     listing = check_rights(session, identity, change.listing_id)
-    if change.kind is StockKind.SOLD_OUT:
-        listing.remaining_quantity = Decimal(0)
-    elif change.kind is StockKind.SET and change.quantity:
-        listing.remaining_quantity = change.quantity.value
-        listing.planned_quantity = max(listing.planned_quantity, change.quantity.value)
-    elif change.kind is StockKind.ADD and change.quantity:
-        listing.remaining_quantity = listing.remaining_quantity + change.quantity.value
-        listing.planned_quantity = listing.planned_quantity + change.quantity.value
+    try:
+        if change.kind is StockKind.SOLD_OUT:
+            ledger.sold_out(session, listing.id, identity.user_id)
+        elif change.kind is StockKind.SET and change.quantity:
+            ledger.stocktake(session, listing.id, change.quantity.value, identity.user_id)
+        elif change.kind is StockKind.ADD and change.quantity:
+            ledger.new_batch(session, listing.id, change.quantity.value, identity.user_id)
+    except ledger.LedgerError as exc:
+        raise StockError(str(exc)) from exc
     if change.price:
-        listing.price_fen = change.price.fen
-    listing.updated_at = utcnow()
+        session.execute(
+            update(Listing)
+            .where(Listing.id == listing.id)
+            .values(price_fen=change.price.fen, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
     session.flush()
+    session.refresh(listing)
     logger.info("stock change %s on listing %s by %s", change.kind.value, listing.id, identity.external_id)
     return listing

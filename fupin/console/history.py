@@ -1,8 +1,7 @@
 """A listing's stock history as the console shows it.
 
-Today the catalogue keeps only a listing's current stock and when it last changed; what it went through is
-read from its orders. This is the one place to switch to the stock ledger (`stock_history(session,
-listing_id)`) once it exists.
+Every movement comes from the stock ledger (`fupin.catalog.stock_history`), newest first, with the
+available quantity after it; the listing's orders are listed beside it.
 """
 
 from __future__ import annotations
@@ -13,9 +12,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fupin.catalog.stock_history import line_text, stock_history
 from fupin.models import Listing, Order
 from fupin.orders.lifecycle import OrderView, view
-from fupin.values import Price, Quantity, format_yuan
+from fupin.values import Price, Quantity
 
 
 @dataclass(frozen=True)
@@ -52,16 +52,12 @@ def listing_history(session: Session, listing_id: int) -> ListingHistory | None:
     orders = list(
         session.scalars(select(Order).where(Order.listing_id == listing_id).order_by(Order.created_at.desc()))
     )
-    events = [StockEvent(listing.updated_at, "库存更新", Quantity(listing.remaining_quantity, listing.unit))]
-    events += [
-        StockEvent(
-            o.created_at,
-            f"订单 {o.order_no}（{o.status}，{format_yuan(o.amount_fen)}元）",
-            Quantity(o.quantity, o.unit),
-        )
-        for o in orders
+    ledger = stock_history(session, listing_id)
+    lines = ledger.lines if ledger is not None else []
+    events = [
+        StockEvent(line.at, line_text(line, with_time=False), Quantity(line.available, listing.unit))
+        for line in reversed(lines)
     ]
-    events.sort(key=lambda e: e.at, reverse=True)
     return ListingHistory(
         listing_id=listing.id,
         product=listing.product.name,

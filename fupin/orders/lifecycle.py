@@ -12,6 +12,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from fupin.catalog import ledger
 from fupin.models import ORDER_SOURCE, Buyer, Household, Listing, Order, SaleRecord, User, utcnow
 from fupin.orders.buyers import clean_unit_name, find_or_register_buyer, purchase_remark
 from fupin.orders.pushes import push_new_order, push_status_change
@@ -33,6 +34,8 @@ from fupin.values import (
 logger = logging.getLogger(__name__)
 
 OPEN = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
+# Transitions that settle what an order holds in the stock ledger.
+SETTLING = (OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.DELIVERED)
 LOGISTICS_RULE = "物流费用由采购单位（个人）自行承担，不得向贫困户另行收取。"
 
 
@@ -136,7 +139,7 @@ def place_order(
     """Record an order and reserve its stock in the caller's transaction; raises OrderError.
 
     The stock is taken with one conditional UPDATE, so two buyers can never be promised the same
-    last 100 斤, whatever the database.
+    last 100 斤, whatever the database; the reservation is a RESERVE move of the stock ledger.
     """
     offer = quote(session, listing_id, quantity, supply_method)
     # The dialogue checks these as they are asked; a button payload can carry any value, so check again here.
@@ -145,13 +148,7 @@ def place_order(
     if not 2 <= len(clean_unit_name(buyer_name)) <= 60:
         raise OrderError("请告诉我采购单位的全称，比如“县人民医院食堂”。", "org")
     buyer, _created = find_or_register_buyer(session, buyer_name, phone=phone)
-    reserved = session.execute(
-        update(Listing)
-        .where(Listing.id == listing_id, Listing.active.is_(True), Listing.remaining_quantity >= quantity.value)
-        .values(remaining_quantity=Listing.remaining_quantity - quantity.value, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if reserved.rowcount != 1:
+    if not ledger.reserve(session, listing_id, quantity.value):
         session.expire_all()
         listing = _listing(session, listing_id)
         left = Quantity(listing.remaining_quantity, listing.unit)
@@ -170,6 +167,7 @@ def place_order(
             supply_method=int(supply_method),
             phone=phone,
             status=OrderStatus.PENDING.value,
+            reserved_quantity=quantity.value,
             remarks=remarks,
         )
         try:
@@ -177,6 +175,7 @@ def place_order(
                 session.add(order)
         except IntegrityError:
             continue  # an order number collision: draw another
+        ledger.record_reservation(session, order, user.id)
         logger.info("order %s placed: listing=%s %s buyer=%s", order.order_no, listing_id, quantity, buyer.name)
         push_new_order(session, order)
         return order, offer
@@ -261,8 +260,9 @@ TRANSITIONS: dict[str, tuple[tuple[OrderStatus, ...], OrderStatus, str]] = {
 def change_order(session: Session, order_no: str, action: str, actor: Identity) -> Order:
     """Move an order along its life (cancel, confirm, reject, deliver, pay); raises OrderError.
 
-    Cancelling or rejecting releases the reserved stock; delivering records the purchase (附件2/3).
-    The status changes with a conditional UPDATE, so a button pressed twice acts once.
+    Cancelling or rejecting releases the stock the order holds; delivering consumes it and records the
+    purchase (附件2/3); each is a move of the stock ledger. The status changes with a conditional UPDATE,
+    so a button pressed twice acts once.
     """
     allowed_from, target, who = TRANSITIONS[action]
     order = session.scalar(select(Order).where(Order.order_no == order_no.strip().upper()))
@@ -276,21 +276,21 @@ def change_order(session: Session, order_no: str, action: str, actor: Identity) 
     current = OrderStatus(order.status)
     if current not in allowed_from:
         raise OrderError(f"订单 {order.order_no} 现在是“{current.value}”，不能再{_VERBS[action]}。")
-    changed = session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.status == current.value)
-        .values(status=target.value, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:
-        raise OrderError(f"订单 {order.order_no} 刚刚已被处理，请查看最新状态。")
-    if target in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
-        session.execute(
-            update(Listing)
-            .where(Listing.id == listing.id)
-            .values(remaining_quantity=Listing.remaining_quantity + order.quantity)
-            .execution_options(synchronize_session=False)
+    if target in SETTLING:
+        # Held stock goes back (cancel, reject) or is consumed (deliver): a movement of the ledger.
+        moved = ledger.close_order(session, order, target, actor.user_id)
+    else:
+        moved = (
+            session.execute(
+                update(Order)
+                .where(Order.id == order.id, Order.status == current.value)
+                .values(status=target.value, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            == 1
         )
+    if not moved:
+        raise OrderError(f"订单 {order.order_no} 刚刚已被处理，请查看最新状态。")
     if target is OrderStatus.DELIVERED:
         session.add(_sale_record(order))
     session.flush()
