@@ -33,10 +33,10 @@ from fupin.values import (
     Price,
     Quantity,
     SupplyMethod,
-    amount_fen,
     format_yuan,
     quantity_problem,
     supply_method_labels,
+    under_one_fen,
 )
 
 logger = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ class ValidateOrderForm(UsesServices, FormValidationAction):
                         text=f"{listing.place_label}的{listing.product.name}只剩{left}，请少订一些。"
                     )
                     return {"quantity": None}
-                if amount_fen(quantity, Price(listing.price_fen, listing.unit)) < 1:
+                if under_one_fen(quantity, Price(listing.price_fen, listing.unit)):
                     dispatcher.utter_message(text=f"数量太少了，金额不到1分钱。请重新说一下要订多少{unit}。")
                     return {"quantity": None}
             return {"quantity": str(quantity)}

@@ -111,6 +111,13 @@ def amount_fen(quantity: Quantity, price: Price) -> int:
     return int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def under_one_fen(quantity: Quantity, price: Price) -> bool:
+    """True when the exact amount is less than 1 fen (3克 at 1.5元/斤 is 0.9 fen: not an order, whatever rounding says)."""
+    if quantity.unit != price.unit:
+        raise ValueError(f"unit mismatch: {quantity.unit} vs {price.unit}")
+    return quantity.value * price.fen < 1
+
+
 class SupplyMethod(enum.IntFlag):
     """How goods reach the buyer (附件1 供货方式); a listing may offer several."""
 

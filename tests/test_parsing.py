@@ -16,7 +16,7 @@ from fupin.parsing import (
     parse_supply_methods,
     split_contact,
 )
-from fupin.values import Price, Quantity, SupplyMethod, amount_fen
+from fupin.values import JIN, Price, Quantity, SupplyMethod, amount_fen, under_one_fen
 
 
 @pytest.mark.parametrize(
@@ -143,3 +143,10 @@ def test_amount_in_fen_rounds_half_up_and_checks_units() -> None:
     assert amount_fen(Quantity(Decimal("0.5"), "斤"), Price(5, "斤")) == 3
     with pytest.raises(ValueError):
         amount_fen(Quantity(Decimal(1), "只"), Price(300, "斤"))
+
+
+def test_an_amount_under_one_fen_is_told_apart_before_rounding() -> None:
+    price = Price(150, JIN)  # 1.5元/斤
+    assert under_one_fen(Quantity(Decimal("0.006"), JIN), price)  # 3克: 0.9 fen, which rounds up to 1
+    assert amount_fen(Quantity(Decimal("0.006"), JIN), price) == 1
+    assert not under_one_fen(Quantity(Decimal("0.007"), JIN), price)  # 1.05 fen

@@ -29,6 +29,7 @@ from fupin.values import (
     format_yuan,
     quantity_problem,
     supply_method_labels,
+    under_one_fen,
 )
 
 logger = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ def quote(session: Session, listing_id: int, quantity: Quantity, supply_method: 
         offered = "、".join(supply_method_labels(listing.supply_methods))
         raise OrderError(f"这家只支持：{offered}。", "supply_method")
     price = Price(listing.price_fen, listing.unit)
-    if amount_fen(quantity, price) < 1:
+    if under_one_fen(quantity, price):
         raise OrderError("数量太少了，金额不到1分钱。", "quantity")
     contact = listing.contact
     return Quote(
