@@ -6,7 +6,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from fupin.reporting.reports import import_sales_report
+from fupin.reporting.sales_import import import_sales_report
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
