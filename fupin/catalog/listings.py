@@ -54,7 +54,9 @@ class ProductNames:
     def load(cls, session: Session) -> ProductNames:
         """Read every product name and alias from the database."""
         names = {name: name for name in session.scalars(select(Product.name))}
-        names.update(session.execute(select(ProductAlias.alias, Product.name).join(Product)).tuples().all())
+        names.update(
+            (alias, name) for alias, name in session.execute(select(ProductAlias.alias, Product.name).join(Product))
+        )
         return cls(names)
 
     def is_known(self, written: str) -> bool:

@@ -134,7 +134,7 @@ def merge_products(session: Session, source: str, target: str, actor: str, varie
     if old.id == new.id:
         raise VocabularyError(f"“{source_name}”和“{target_name}”是同一个产品")
     if variety is None:
-        forms = ProductNames({n: n for n in [new.name, *(a.alias for a in new.aliases)]})
+        forms = ProductNames({n: new.name for n in [new.name, *(a.alias for a in new.aliases)]})
         resolved, rest = forms.resolve(old.name)
         variety = rest if resolved == new.name else ""
     variety = _name(variety)
