@@ -533,3 +533,21 @@ class AdminAction(Base):
     action: Mapped[str] = Column(String(30), nullable=False)
     detail: Mapped[str] = Column(Text, nullable=False, default="")
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class VocabularyChange(Base):
+    """A change the county made to the product vocabulary: an alias added or removed, a product merged."""
+
+    __tablename__ = "vocabulary_changes"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    # fupin.catalog.vocabulary.ChangeKind
+    kind: Mapped[str] = Column(String(20), nullable=False)
+    product: Mapped[str] = Column(String(50), nullable=False)
+    # The alias added or removed, or the product merged into `product`.
+    name: Mapped[str] = Column(String(50), nullable=False)
+    variety: Mapped[str] = Column(String(100), nullable=False, default="")
+    detail: Mapped[str] = Column(Text, nullable=False, default="")
+    # Who: "cli", or "user:<id>" for an admin in chat.
+    actor: Mapped[str] = Column(String(50), nullable=False, default="")
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)

@@ -235,3 +235,44 @@ def test_demo_catalogue_loads_with_real_places_and_aliases(db: Database) -> None
     assert "洋芋" not in names  # the demo's 洋芋 row is stored under 土豆
     again = seed_demo(db.sessions)
     assert again.created == 0 and again.updated == report.created
+
+
+@pytest.mark.parametrize(
+    ("written", "product", "variety"),
+    [
+        ("红心猕猴桃", "猕猴桃", "红心"),
+        ("高山土豆", "土豆", "高山"),
+        ("黄心洋芋", "土豆", "黄心"),
+        ("九叶青花椒", "花椒", "九叶"),
+        ("农家老腊肉", "腊肉", "农家"),
+        ("土鸡蛋", "土鸡蛋", ""),  # a known product is itself, though it holds 土鸡
+        ("鸡蛋", "土鸡蛋", ""),  # an alias is its product
+        ("红心猕猴桃（大果）", "猕猴桃", "大果"),  # the written variety wins
+    ],
+)
+def test_import_reads_product_and_variety(
+    db: Database, tmp_path: Path, written: str, product: str, variety: str
+) -> None:
+    path = write_xlsx(tmp_path / "龙角镇.xlsx", [row(product=written, quantity="600斤", price="8元/斤")])
+    report = import_catalog_files(db.sessions, [path])
+    assert report.ok, report.lines()
+    assert not any("新产品" in line for line in report.lines())
+    (listing,) = _listings(db)
+    with db.sessions() as session:
+        assert (session.get(Product, listing.product_id).name, listing.variety) == (product, variety)  # type: ignore[union-attr]
+
+
+def test_variety_column_wins_and_new_products_are_reported(db: Database, tmp_path: Path) -> None:
+    headers = [*HEADERS[:4], "品种规格", *HEADERS[4:]]
+    rows = [
+        (*row(product="红心猕猴桃")[:3], "红阳", *row()[3:]),
+        (*row(product="冰糖橙", household="陈某某")[:3], "", *row()[3:]),
+        (*row(product="冰糖橙", household="刘某某")[:3], "", *row()[3:]),
+    ]
+    path = write_xlsx(tmp_path / "龙角镇.xlsx", rows, headers=headers)
+    report = import_catalog_files(db.sessions, [path])
+    assert report.ok, report.lines()
+    assert "  新产品：冰糖橙（2条）" in report.lines()
+    with db.sessions() as session:
+        got = {(lst.product.name, lst.variety) for lst in session.scalars(select(Listing))}
+    assert got == {("猕猴桃", "红阳"), ("冰糖橙", "")}

@@ -141,3 +141,20 @@ def test_sounds_like() -> None:
     assert sounds_like("土豆", "土鸡") is None
     assert sounds_like("猕猴挑", "猕猴桃") == "homophone"
     assert sounds_like("土", "兔") is None
+
+
+def test_a_product_finds_its_varieties_exact_names_first(demo: Database, tmp_path: Path) -> None:
+    # 红心猕猴桃 as a product of its own (made before the importer read varieties), and 猕猴桃（金果）.
+    with demo.sessions() as session, session.begin():
+        session.add(Product(name="红心猕猴桃"))
+    rows = [
+        row(product="红心猕猴桃", quantity="600斤", price="8元/斤"),
+        row(product="猕猴桃（金果）", household="陈某某", quantity="100斤", price="9元/斤"),
+    ]
+    assert import_catalog_files(demo.sessions, [write_xlsx(tmp_path / "龙角镇.xlsx", rows)]).ok
+    search = CatalogSearch(demo.sessions, refresh_seconds=0)
+    for written in ("猕猴桃", "奇异果"):
+        result = search.search(product=written, limit=10)
+        assert [(v.product, v.variety) for v in result.listings] == [("猕猴桃", "金果"), ("红心猕猴桃", "")]
+    # 土鸡 is not a variety of 土鸡蛋: a variety's name ends with its product's.
+    assert _products(search.search(product="土鸡", limit=10)) == {"土鸡"}

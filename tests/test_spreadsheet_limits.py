@@ -6,13 +6,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from fupin.reporting.sales_import import import_sales_report
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from fupin.catalog.files import import_catalog_files
 from fupin.models import Listing, SaleRecord, Township
 from fupin.periods import Period
+from fupin.reporting.sales_import import import_sales_report
 from fupin.spreadsheets import grid, limits
 from tests.conftest import Database
 from tests.helpers import GOOD_ROW, row, write_csv, write_xlsx

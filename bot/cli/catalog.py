@@ -1,4 +1,4 @@
-"""`python -m bot catalog import|export|summary|search`: the county's supply catalogue (附件1)."""
+"""`python -m bot catalog import|export|summary|search|products|alias`: the county's supply catalogue (附件1)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,13 @@ from bot.cli.context import Commands, Context, print_line
 from fupin.catalog.files import export_catalog, import_catalog_files
 from fupin.catalog.listings import catalog_summary
 from fupin.catalog.search import CatalogSearch
+from fupin.catalog.vocabulary import (
+    VocabularyError,
+    add_product_alias,
+    list_products,
+    merge_products,
+    remove_product_alias,
+)
 from fupin.values import format_yuan
 
 logger = logging.getLogger(__name__)
@@ -72,8 +79,81 @@ def cmd_catalog_search(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+# Who made a vocabulary change from the command line, in the change log.
+CLI_ACTOR = "cli"
+
+
+def cmd_catalog_products(ctx: Context, _args: argparse.Namespace) -> int:
+    """List every product with its aliases and listing count."""
+    with ctx.sessions() as session:
+        products = list_products(session)
+    for product in products:
+        aliases = f"（别名：{'、'.join(product.aliases)}）" if product.aliases else ""
+        print_line(f"{product.name}{aliases}：{product.listings}条")
+    print_line(f"共{len(products)}种产品")
+    return 0
+
+
+def cmd_catalog_merge(ctx: Context, args: argparse.Namespace) -> int:
+    """Merge a product into another: listings, orders and sale records follow; the old name becomes an alias."""
+    try:
+        with ctx.sessions() as session, session.begin():
+            merged = merge_products(session, args.source, args.into, CLI_ACTOR, variety=args.variety)
+    except VocabularyError as exc:
+        print_line(f"合并失败：{exc}")
+        return 1
+    variety = f"，品种“{merged.variety}”" if merged.variety else ""
+    print_line(
+        f"已把“{merged.source}”合并到“{merged.target}”{variety}：目录{merged.listings}条、订单{merged.orders}个、"
+        f"销售记录{merged.sale_records}条；“{merged.source}”已设为“{merged.target}”的别名"
+    )
+    return 0
+
+
+def cmd_catalog_alias_add(ctx: Context, args: argparse.Namespace) -> int:
+    """Make a name an alias of a product."""
+    try:
+        with ctx.sessions() as session, session.begin():
+            add_product_alias(session, args.alias, args.product, CLI_ACTOR)
+    except VocabularyError as exc:
+        print_line(f"添加失败：{exc}")
+        return 1
+    print_line(f"已把“{args.alias}”设为“{args.product}”的别名")
+    return 0
+
+
+def cmd_catalog_alias_remove(ctx: Context, args: argparse.Namespace) -> int:
+    """Remove an alias."""
+    try:
+        with ctx.sessions() as session, session.begin():
+            product = remove_product_alias(session, args.alias, CLI_ACTOR)
+    except VocabularyError as exc:
+        print_line(f"删除失败：{exc}")
+        return 1
+    print_line(f"已删除“{product}”的别名“{args.alias}”")
+    return 0
+
+
+def _register_vocabulary(catalog: Commands) -> None:
+    products = catalog.add_parser("products", help="产品及别名（列出、合并）")
+    products.set_defaults(handler=cmd_catalog_products)
+    merge = products.add_subparsers(dest="products_command").add_parser("merge", help="把一个产品合并到另一个产品")
+    merge.add_argument("source", metavar="PRODUCT")
+    merge.add_argument("--into", required=True, metavar="TARGET")
+    merge.add_argument("--variety", help="合并过去的目录条目的品种（默认：名称多出的部分，如 红心）")
+    merge.set_defaults(handler=cmd_catalog_merge)
+    alias = catalog.add_parser("alias", help="产品别名").add_subparsers(dest="alias_command", required=True)
+    add = alias.add_parser("add", help="添加别名：alias add 奇异果 猕猴桃")
+    add.add_argument("alias")
+    add.add_argument("product")
+    add.set_defaults(handler=cmd_catalog_alias_add)
+    remove = alias.add_parser("remove", help="删除别名")
+    remove.add_argument("alias")
+    remove.set_defaults(handler=cmd_catalog_alias_remove)
+
+
 def register(commands: Commands) -> None:
-    """Add `catalog import|export|summary|search` to the command line's sub-commands."""
+    """Add `catalog import|export|summary|search|products|alias` to the command line's sub-commands."""
     catalog = commands.add_parser("catalog", help="供应目录").add_subparsers(dest="catalog_command", required=True)
     imp = catalog.add_parser("import", help="导入附件1表格（.xlsx/.csv）")
     imp.add_argument("files", nargs="+", metavar="FILE")
@@ -89,3 +169,4 @@ def register(commands: Commands) -> None:
     search.add_argument("--text", help="一句话查找，如“龙角镇有什么特产”")
     search.add_argument("--limit", type=int, default=5)
     search.set_defaults(handler=cmd_catalog_search)
+    _register_vocabulary(catalog)

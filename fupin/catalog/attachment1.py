@@ -28,6 +28,7 @@ ATTACHMENT1 = FormSpec(
         FormColumn("region", "地区", ("地址", "所在地区", "村（社区）")),
         FormColumn("household", "贫困户姓名", ("贫困户", "贫困户姓名（合作社）", "户主姓名")),
         FormColumn("product", "产品品种", ("产品名称", "品种", "产品"), required=True),
+        FormColumn("variety", "品种规格", ("规格", "产品规格", "品种（规格）")),
         FormColumn("quantity", "计划销量", ("计划销售量", "数量", "可销售数量"), required=True),
         FormColumn("remaining", "剩余数量", ("剩余量", "库存")),
         FormColumn("price", "销售价格（元）", ("销售价格", "价格", "单价", "单价（元）"), required=True),
@@ -44,8 +45,8 @@ ATTACHMENT1 = FormSpec(
     notes=NOTES,
 )
 COUNTY_CATALOG_TITLE = "云阳县贫困户农特产品供应目录"
-# The headers exactly as the seed's 附件1 prints them (a township's file: no 乡镇 or 剩余数量 columns).
-SEED_HEADERS = [c.header for c in ATTACHMENT1.columns if c.key not in ("township", "remaining")]
+# The headers exactly as the seed's 附件1 prints them (a township's file: no 乡镇, 品种规格 or 剩余数量 columns).
+SEED_HEADERS = [c.header for c in ATTACHMENT1.columns if c.key not in ("township", "variety", "remaining")]
 
 # "（涉及贫困户12户）" in a 合作社 cell. Matched in two linear steps instead of one pattern whose optional prefix
 # (adjacent \s* runs) and unanchored digit run backtrack cubically: the count and its closing part first, starting
@@ -121,6 +122,8 @@ class RowReader:
             return issues
         place = self._place(row, record, issues)
         product, variety = parse_product(record.get("product", ""))
+        # A filled 品种规格 column wins over a variety written in the product cell.
+        variety = normalize_text(record.get("variety", "")).replace(" ", "") or variety
         if not product:
             issues.append(self._issue(row, "product", "缺少产品品种"))
         quantity, price = self._quantity_and_price(row, record, issues)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -12,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from fupin.catalog.attachment1 import ATTACHMENT1, COUNTY_CATALOG_TITLE, RowReader
-from fupin.catalog.listings import CatalogWriter, ListingDraft, listing_key
-from fupin.models import CatalogImport, Household, Listing, Product, ProductAlias, SupplyContact, Township, Village
+from fupin.catalog.listings import CatalogWriter, ListingDraft, ProductNames, listing_key
+from fupin.models import CatalogImport, Household, Listing, Product, SupplyContact, Township, Village
 from fupin.outreach.users import Identity
 from fupin.parsing import parse_phone
 from fupin.places import Gazetteer, Place
@@ -35,6 +36,8 @@ class FileReport:
     issues: list[RowIssue] = field(default_factory=list)
     error: str | None = None
     applied: bool = False
+    # Products this file created, with how many of its rows each one has (for the county to review).
+    new_products: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -65,6 +68,8 @@ class ImportReport:
                 f"{'✓' if report.ok else '!'} {report.file}：{kept}，新增{report.created}条，"
                 f"更新{report.updated}条，拒绝{len(report.issues)}行"
             )
+            if report.applied:
+                out.extend(f"  新产品：{name}（{count}条）" for name, count in report.new_products.items())
             out.extend(f"  - {issue}" for issue in report.issues)
         return out
 
@@ -99,7 +104,7 @@ def import_catalog_file(
     gazetteer = Gazetteer.load(session)
     unit_name = table.meta.get("填写单位", "")
     reader = RowReader(table, gazetteer, gazetteer.township_named(unit_name) if unit_name else None)
-    aliases = dict(session.execute(select(ProductAlias.alias, Product.name).join(Product)).all())
+    names = ProductNames.load(session)
     drafts: list[ListingDraft] = []
     seen: dict[str, int] = {}
     for row, record in table.rows:
@@ -110,8 +115,9 @@ def import_catalog_file(
         if scope is not None and not scope.may_manage_place(result.place.township.id, _village_id(result.place)):
             report.issues.append(RowIssue(path.name, row, "", f"“{result.place.label}”不在您负责的范围内，未导入"))
             continue
-        product = aliases.get(result.product_name, result.product_name)
-        key = listing_key(result.place, result.household.name if result.household else "", product, result.variety)
+        product, variety = names.resolve(result.product_name, result.variety)
+        result = replace(result, product_name=product, variety=variety)
+        key = listing_key(result.place, result.household.name if result.household else "", product, variety)
         if key in seen:
             report.issues.append(RowIssue(path.name, row, "", f"与第{seen[key]}行重复（同一地区、贫困户、产品品种）"))
             continue
@@ -119,6 +125,8 @@ def import_catalog_file(
         drafts.append(result)
     if strict and report.issues:
         return report
+    new = Counter(d.product_name for d in drafts if not names.is_known(d.product_name))
+    report.new_products = dict(sorted(new.items()))
     catalog_import = CatalogImport(
         file_name=path.name,
         filled_by_unit=unit_name[:100],
@@ -155,8 +163,9 @@ def import_catalog_files(
             if not file_report.applied:
                 session.rollback()
         logger.info(
-            "imported %s: created=%d updated=%d rejected=%d error=%s",
-            path.name, file_report.created, file_report.updated, len(file_report.issues), file_report.error,
+            "imported %s: created=%d updated=%d rejected=%d new_products=%s error=%s",
+            path.name, file_report.created, file_report.updated, len(file_report.issues),
+            ",".join(file_report.new_products), file_report.error,
         )  # fmt: skip
         report.files.append(file_report)
     return report
@@ -186,14 +195,14 @@ def export_catalog(session: Session, path: Path) -> int:
     table = []
     for number, (listing, township, vil, product, household, contact) in enumerate(rows, start=1):
         region = "云阳县" + township.name + (vil.short_name if vil else "")
-        product_cell = f"{product.name}（{listing.variety}）" if listing.variety else product.name
         table.append(
             [
                 number,
                 township.name,
                 region,
                 _household_cell(household),
-                product_cell,
+                product.name,
+                listing.variety,
                 str(Quantity(listing.planned_quantity, listing.unit)),
                 str(Quantity(listing.remaining_quantity, listing.unit)),
                 f"{format_yuan(listing.price_fen)}元/{listing.unit}",

@@ -42,6 +42,47 @@ def canonical_product_name(session: Session, written: str) -> str | None:
     return session.scalar(select(Product.name).join(ProductAlias).where(ProductAlias.alias == name))
 
 
+# Names shorter than this are not looked for inside a written name: 茶 in 茶油 or 苕 in 苕粉 is another product.
+MIN_CONTAINED_NAME = 2
+
+
+@dataclass(frozen=True)
+class ProductNames:
+    """Every product name and alias with the product it means, for reading what townships write."""
+
+    canonical: dict[str, str]
+
+    @classmethod
+    def load(cls, session: Session) -> ProductNames:
+        """Read every product name and alias from the database."""
+        names = {name: name for name in session.scalars(select(Product.name))}
+        names.update(
+            (alias, name) for alias, name in session.execute(select(ProductAlias.alias, Product.name).join(Product))
+        )
+        return cls(names)
+
+    def is_known(self, written: str) -> bool:
+        """True when a name is a product's own name or one of its aliases."""
+        return written in self.canonical
+
+    def resolve(self, written: str, variety: str = "") -> tuple[str, str]:
+        """A written product as (product, variety): 红心猕猴桃 → (猕猴桃, 红心), 洋芋 → (土豆, "").
+
+        A known name or alias is that product; otherwise the longest known name it contains is the
+        product and the rest its variety. An explicit `variety` (parenthesised or its own column) wins.
+        """
+        name = normalize_text(written).replace(" ", "")
+        if name in self.canonical:
+            return self.canonical[name], variety
+        contained = [n for n in self.canonical if len(n) >= MIN_CONTAINED_NAME and n in name]
+        if not contained:
+            return name, variety
+        # Longest first, then the earliest position, so that the choice never depends on dict order.
+        found = min(contained, key=lambda n: (-len(n), name.index(n), n))
+        rest = name.replace(found, "", 1).strip("-_/·、")
+        return self.canonical[found], variety or rest
+
+
 def add_alias(session: Session, product_name: str, alias: str) -> bool:
     """Record another name of a product (creating the product when new); False if already known."""
     product_name, alias = normalize_text(product_name), normalize_text(alias)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from pypinyin import Style, lazy_pinyin
 from sqlalchemy import case, false, func, or_, select
@@ -138,6 +139,21 @@ class ProductVocabulary:
             if found:
                 return found
         return []
+
+    def with_varieties(self, matches: list[ProductMatch]) -> list[ProductMatch]:
+        """The matches, then every product named as a variety of one of them (红心猕猴桃 for 猕猴桃).
+
+        A variety's name ends with the product's name or alias (Chinese puts the head noun last), so
+        猕猴桃 finds 红心猕猴桃 and 高山洋芋, while 土鸡 does not find 土鸡蛋.
+        """
+        ids = {m.product_id for m in matches}
+        forms = [e.written for e in self.entries if e.product_id in ids and len(e.written) >= 2]
+        found = [
+            ProductMatch(e.written, e.product_id, e.product, "variety")
+            for e in self.entries
+            if e.product_id not in ids and any(e.written.endswith(f) and e.written != f for f in forms)
+        ]
+        return _dedupe([*matches, *found])
 
     def _partial(self, term: str) -> list[ProductMatch]:
         # The term holds a known name (新鲜土豆) or, when two characters or more, is part of one (木耳).
@@ -307,6 +323,8 @@ class CatalogSearch:
                 if not matches:
                     # A product added since the last refresh is still found by its exact name.
                     matches = _exact_product(session, product)
+                # A product with no listings of its own never hides the listings of its varieties.
+                matches = vocabulary.with_varieties(matches)
             places = gazetteer.find(place) if place and place.strip() else []
             result = SearchResult(listings=[], total=0, products=matches, places=places)
             result.unknown_product = bool(product and product.strip()) and not matches
@@ -316,12 +334,11 @@ class CatalogSearch:
             filters = _filters(matches, places)
             result.total = session.scalar(select(func.count(Listing.id)).where(*filters)) or 0
             if result.total:
-                result.listings = _views(
-                    session, gazetteer, _ranked_ids(session, gazetteer, filters, limit, offset), viewer
-                )
+                ids = _ranked_ids(session, gazetteer, filters, limit, offset, _asked(matches))
+                result.listings = _views(session, gazetteer, ids, viewer)
             elif matches and places:
                 # Nothing there: offer the same product elsewhere.
-                ids = _ranked_ids(session, gazetteer, _filters(matches, []), limit, 0)
+                ids = _ranked_ids(session, gazetteer, _filters(matches, []), limit, 0, _asked(matches))
                 result.alternatives = _views(session, gazetteer, ids, viewer)
             return result
 
@@ -351,6 +368,11 @@ def _exact_product(session: Session, written: str) -> list[ProductMatch]:
     return [ProductMatch(name, row[0], row[1], how)] if row else []
 
 
+def _asked(matches: list[ProductMatch]) -> set[int]:
+    # The products asked for by name, whose listings come before those of their varieties.
+    return {m.product_id for m in matches if m.how != "variety"}
+
+
 def _filters(matches: list[ProductMatch], places: list[Place]) -> list[ColumnElement[bool]]:
     filters: list[ColumnElement[bool]] = [Listing.active.is_(True)]
     if matches:
@@ -372,25 +394,29 @@ def _in_places(township_ids: set[int], village_ids: set[int]) -> ColumnElement[b
 
 
 def _ranked_ids(
-    session: Session, gazetteer: Gazetteer, filters: list[ColumnElement[bool]], limit: int, offset: int
+    session: Session,
+    gazetteer: Gazetteer,
+    filters: list[ColumnElement[bool]],
+    limit: int,
+    offset: int,
+    asked: set[int] | None = None,
 ) -> list[int]:
     # Rank on the listings table alone (deep-poverty places come from the gazetteer as id sets),
-    # so the sort never touches a join: in stock first, deep-poverty places next, freshest first.
+    # so the sort never touches a join: the products asked for by name before their varieties,
+    # then in stock first, deep-poverty places next, freshest first.
     deep = _in_places(
         {t.id for t in gazetteer.townships if t.deep_poverty}, {v.id for v in gazetteer.villages if v.deep_poverty}
     )
-    query = (
-        select(Listing.id)
-        .where(*filters)
-        .order_by(
-            case((Listing.remaining_quantity > 0, 1), else_=0).desc(),
-            case((deep, 1), else_=0).desc(),
-            Listing.updated_at.desc(),
-            Listing.id,
-        )
-        .limit(limit)
-        .offset(offset)
-    )
+    order: list[ColumnElement[Any]] = []
+    if asked:
+        order.append(case((Listing.product_id.in_(sorted(asked)), 1), else_=0).desc())
+    order += [
+        case((Listing.remaining_quantity > 0, 1), else_=0).desc(),
+        case((deep, 1), else_=0).desc(),
+        Listing.updated_at.desc(),
+        Listing.id,
+    ]
+    query = select(Listing.id).where(*filters).order_by(*order).limit(limit).offset(offset)
     return list(session.scalars(query))
 
 
