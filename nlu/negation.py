@@ -120,9 +120,13 @@ class NegationGuard(GraphComponent):
             confidence = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
             # The rule is certain of the kind but not of the model's doubt: the top confidence is kept, so a
             # message the model hardly understood still falls back.
-            message.set(INTENT, {INTENT_NAME_KEY: negation.intent, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True)
             message.set(
-                NEGATION_KEY, {"words": negation.words, "overrode": predicted, "intent": negation.intent}, add_to_output=True
+                INTENT, {INTENT_NAME_KEY: negation.intent, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True
+            )
+            message.set(
+                NEGATION_KEY,
+                {"words": negation.words, "overrode": predicted, "intent": negation.intent},
+                add_to_output=True,
             )
             logger.debug("negated will %r: %s → %s", negation.words, predicted, negation.intent)
         return messages

@@ -57,7 +57,9 @@ def _message(text: str, ranking: list[tuple[str, float]]) -> Message:
 
 def test_the_component_swaps_the_ranking_and_says_why() -> None:
     guard = NegationGuard()
-    [message] = guard.process([_message("我不想买了", [("order_product", 0.8), ("search_product", 0.15), ("cancel", 0.05)])])
+    [message] = guard.process(
+        [_message("我不想买了", [("order_product", 0.8), ("search_product", 0.15), ("cancel", 0.05)])]
+    )
     assert message.get(INTENT) == {"name": "cancel", "confidence": 0.8}
     assert [(e["name"], e["confidence"]) for e in message.get(INTENT_RANKING_KEY)] == [
         ("cancel", 0.8),

@@ -144,7 +144,6 @@ def test_everyday_supply_phrasings_are_one_mention(text: str, span: str, label: 
     assert [(s, value) for s, value, _d in _only(text, "supply_method")] == [(span, label)]
 
 
-
 def test_component_replaces_other_extractors_guesses_for_its_types() -> None:
     message = Message({TEXT: "新到300斤柑橘，三块五一斤"})
     message.set(
