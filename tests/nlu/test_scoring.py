@@ -35,7 +35,14 @@ def test_fallback_counts_as_out_of_scope() -> None:
 
 @pytest.mark.parametrize(
     ("text", "negated"),
-    [("我不想订了", True), ("莫要了", True), ("算了", True), ("有没有蜂蜜", False), ("在不在", False), ("可以不", False)],
+    [
+        ("我不想订了", True),
+        ("莫要了", True),
+        ("算了", True),
+        ("有没有蜂蜜", False),
+        ("在不在", False),
+        ("可以不", False),
+    ],
 )
 def test_negated_sentences(text: str, negated: bool) -> None:
     assert is_negated(text) is negated
