@@ -261,7 +261,6 @@ SUPPLY_METHOD_WORDS: dict[str, SupplyMethod] = {
     "运过来": SupplyMethod.DELIVERY,
     "寄快递": SupplyMethod.DELIVERY,
     "发快递": SupplyMethod.DELIVERY,
-    "走快递": SupplyMethod.DELIVERY,
     "发物流": SupplyMethod.DELIVERY,
     "邮过来": SupplyMethod.DELIVERY,
     # Ways of saying the buyer fetches the goods (the pronoun belongs to the phrase: 我们自己来拿).
