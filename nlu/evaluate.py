@@ -75,11 +75,14 @@ class CrossValidation:
 
 
 def _folds(folds: int) -> Iterator[tuple[Any, Any]]:
+    from rasa.shared.data import get_data_files, is_nlu_file
     from rasa.shared.nlu.training_data.loading import load_data
     from rasa.shared.nlu.training_data.training_data import TrainingData
     from sklearn.model_selection import StratifiedKFold
 
-    data = load_data(str(TRAINING_DATA))
+    # The NLU files of data/ (rules.yml is dialogue).
+    files = sorted(get_data_files([str(TRAINING_DATA)], is_nlu_file))
+    data = TrainingData().merge(*(load_data(path) for path in files))
     examples = data.intent_examples
     labels = [m.get("intent") for m in examples]
     # A fixed seed: the same folds every run, so two runs compare data and config, not luck.
