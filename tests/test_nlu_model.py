@@ -1,4 +1,4 @@
-"""The trained NLU model: the held-out set, machine values in the output, and live catalogue names."""
+"""The trained NLU model: both held-out sets, negations, machine values in the output, and live catalogue names."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ HOLDOUT = Path(__file__).parent / "nlu" / "holdout.yml"
 # Written without sight of data/, from the intents' descriptions and entity types alone; never edited to fit.
 INDEPENDENT = Path(__file__).parent / "nlu" / "holdout_independent.yml"
 HOLDOUT_ACCURACY_FLOOR = 0.95
-INDEPENDENT_ACCURACY_FLOOR = 0.90
-INDEPENDENT_ENTITY_FLOOR = 0.70
+INDEPENDENT_ACCURACY_FLOOR = 0.87
+INDEPENDENT_ENTITY_FLOOR = 0.88
 pytestmark = pytest.mark.usefixtures("fresh_bot")  # the alias added below is gone afterwards
 
 
