@@ -161,6 +161,8 @@ def report(held_out: dict[str, Scores], cross: CrossValidation | None) -> tuple[
             "macro_f1": cross.scores.macro_f1,
             "train_seconds": cross.train_seconds,
         }
+    if not held_out:
+        return lines, summary
     together = Scores()
     for scores in held_out.values():
         together = together.merge(scores)
