@@ -62,12 +62,8 @@ $(MODEL): $(TRAINING_INPUTS)
 validate: vocab ## Check the Rasa training data and domain
 	$(RASA) data validate --max-history 5
 
-eval-nlu: vocab ## Evaluate NLU on the held-out set (intent report, confusion matrix) and cross-validate
-	$(RASA) train nlu --fixed-model-name nlu-eval --out results/eval-model
-	$(RASA) test nlu --model results/eval-model/nlu-eval.tar.gz --nlu tests/nlu/holdout.yml --out results/holdout
-	$(PY) -m nlu.evaluate --model results/eval-model/nlu-eval.tar.gz --data tests/nlu/holdout.yml
-	$(RASA) test nlu --nlu data --cross-validation --folds 3 --out results/cross-validation
-	@echo "Reports: results/holdout (intent_report.json, intent_confusion_matrix.png), results/cross-validation"
+eval-nlu: train ## NLU on one screen: both held-out sets, 5-fold cross-validation, confusions, negations, targets
+	$(PY) -m nlu.evaluate --model $(MODEL) --folds 5 --out results/nlu-eval.json
 
 lint: $(DEV_INSTALLED) ## Check style (ruff) and types (mypy on fupin, bot, actions, nlu, harness)
 	$(PY) -m ruff check .

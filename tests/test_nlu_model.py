@@ -1,4 +1,4 @@
-"""The trained NLU model: the held-out set, machine values in the output, and live catalogue names."""
+"""The trained NLU model: both held-out sets, negations, machine values in the output, and live catalogue names."""
 
 from __future__ import annotations
 
@@ -8,21 +8,38 @@ from pathlib import Path
 import pytest
 
 from fupin.catalog.listings import add_alias
-from nlu.evaluate import load_examples, score
+from nlu.evaluate import ENTITY_TYPES, Scores, load_examples, score
 from tests.e2e import Bot
 
 HOLDOUT = Path(__file__).parent / "nlu" / "holdout.yml"
+# Written without sight of data/, from the intents' descriptions and entity types alone; never edited to fit.
+INDEPENDENT = Path(__file__).parent / "nlu" / "holdout_independent.yml"
+HOLDOUT_ACCURACY_FLOOR = 0.95
+INDEPENDENT_ACCURACY_FLOOR = 0.87
+INDEPENDENT_ENTITY_FLOOR = 0.88
 pytestmark = pytest.mark.usefixtures("fresh_bot")  # the alias added below is gone afterwards
 
 
-def test_held_out_set_meets_the_targets(bot: Bot) -> None:
-    examples = load_examples(HOLDOUT)
-    parsed = [bot.parse(text) for text, _intent, _entities in examples]
-    scores = score(examples, parsed)
-    # Targets of the NLU issue: intent accuracy ≥ 95% and entity F1 ≥ 93% per type, never trained on.
-    assert scores.accuracy >= 0.95, scores.errors
-    for entity in ("product", "quantity", "price", "location", "phone", "org", "supply_method"):
+def _scores(bot: Bot, path: Path) -> Scores:
+    examples = load_examples(path)
+    return score(examples, [bot.parse(text) for text, _intent, _entities in examples])
+
+
+def test_held_out_set_stays_above_its_floor(bot: Bot) -> None:
+    scores = _scores(bot, HOLDOUT)
+    # Floors against regressions, below what the model reaches (targets: `make eval-nlu`).
+    assert scores.accuracy >= HOLDOUT_ACCURACY_FLOOR, scores.errors
+    for entity in ENTITY_TYPES:
         assert scores.f1(entity)[2] >= 0.93, (entity, scores.errors)
+
+
+def test_independent_held_out_set_stays_above_its_floor(bot: Bot) -> None:
+    scores = _scores(bot, INDEPENDENT)
+    assert scores.accuracy >= INDEPENDENT_ACCURACY_FLOOR, scores.errors
+    for entity in ENTITY_TYPES:
+        assert scores.f1(entity)[2] >= INDEPENDENT_ENTITY_FLOOR, (entity, scores.errors)
+    # A negated order or search is never an order, nor a yes (both held-out sets).
+    assert scores.merge(_scores(bot, HOLDOUT)).negated_wrong == []
 
 
 def test_values_are_normalised_in_the_parse(bot: Bot) -> None:

@@ -126,6 +126,24 @@ def test_supply_methods(text: str, label: str) -> None:
     assert [value for _s, value, _d in _only(text, "supply_method")] == [label]
 
 
+@pytest.mark.parametrize(
+    ("text", "span", "label"),
+    [
+        ("货送到单位来嘛", "送到单位来", "送货上门"),
+        ("我们自己开车来拿", "我们自己开车来拿", "上门自提"),
+        ("周六我们自己来拿", "我们自己来拿", "上门自提"),
+        ("开车来拉就是了", "开车来拉", "上门自提"),
+        ("网店下单可以不", "网店下单", "电商"),
+        ("在拼多多上买", "拼多多", "电商"),
+        ("寄快递到重庆", "寄快递", "送货上门"),
+        ("直接送到食堂", "送到食堂", "送货上门"),
+    ],
+)
+def test_everyday_supply_phrasings_are_one_mention(text: str, span: str, label: str) -> None:
+    # The whole phrase is one mention, so a longer way of saying it never leaves a fragment behind.
+    assert [(s, value) for s, value, _d in _only(text, "supply_method")] == [(span, label)]
+
+
 def test_component_replaces_other_extractors_guesses_for_its_types() -> None:
     message = Message({TEXT: "新到300斤柑橘，三块五一斤"})
     message.set(
