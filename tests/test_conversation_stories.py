@@ -1,8 +1,10 @@
-"""The conversation stories of tests/stories/ played through the running assistant, actions in process.
+"""The conversation stories played through the running assistant, actions in process.
 
-`rasa test` runs the same stories without the custom actions (it checks intents and the rules' next
-actions only); here every user text is sent to the assistant, the actions it ran in each turn are
-compared with the story's, and the answers and the database are checked where a story says so (CHECKS).
+`rasa test` (make test) runs the stories of tests/stories/ without the custom actions: it checks intents
+and the rules' next actions only. Here those and the ones `rasa test` cannot run (tests/conversations/:
+across a new session) are played: every user text is sent to the assistant, the actions it ran in each
+turn are compared with the story's, and the answers and the database are checked where a story says so
+(CHECKS).
 A story's role is the prefix of its name: buyer, township (龙角镇), township nixi (泥溪镇), village
 (龙角镇张家村) or admin. "/session_start" starts a new session, as the next day does.
 """
@@ -24,7 +26,7 @@ from fupin.outreach.users import bind_user
 from fupin.values import Role
 from tests.e2e import ADMIN, CONTACT_LJ, CONTACT_NX, Bot, Said
 
-STORIES = Path(__file__).parent / "stories"
+STORY_FOLDERS = (Path(__file__).parent / "stories", Path(__file__).parent / "conversations")
 VILLAGE_CONTACT = "console:contact-zhangjia"
 SENDERS = {"township": CONTACT_LJ, "township nixi": CONTACT_NX, "village": VILLAGE_CONTACT, "admin": ADMIN}
 # Rasa's entity annotation in a story's user text: [text](entity) or [text]{"entity": ...}.
@@ -53,9 +55,9 @@ class Story:
 
 
 def load_stories() -> list[Story]:
-    """Every story with user text in tests/stories/."""
+    """Every story with user text in the story folders."""
     stories = []
-    for path in sorted(STORIES.glob("*.yml")):
+    for path in sorted(p for folder in STORY_FOLDERS for p in folder.glob("*.yml")):
         for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("stories", []):
             turns: list[Turn] = []
             for step in item["steps"]:
