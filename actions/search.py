@@ -101,7 +101,7 @@ def unknown_product_answer(
     services: Services, dispatcher: CollectingDispatcher, product: str | None, text: str = ""
 ) -> list[dict[str, Any]]:
     """Name a product the catalogue lacks and offer what is close; the old search's results are forgotten."""
-    unknown = unknown_product_in(services, product, text) or (UnknownProduct(product, []) if product else None)
+    unknown = unknown_product_in(services, product, text) or (UnknownProduct(product, [], []) if product else None)
     if unknown is None:
         return []
     say_unknown_product(services, dispatcher, unknown)

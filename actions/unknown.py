@@ -7,7 +7,6 @@ from typing import Any
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Services, button
-from fupin.catalog.listings import products_named
 from fupin.catalog.search import UnknownProduct
 
 # The plan (云阳府办发〔2019〕95号) makes 县农业农村委 keep the catalogue current with the townships.
@@ -22,9 +21,7 @@ def say_unknown_product(services: Services, dispatcher: CollectingDispatcher, un
         lines.append(f"相近的有：{'、'.join(unknown.closest)}，可以点下面看看。")
         buttons = [button(f"哪里有{name}", "search_product", product=name) for name in unknown.closest]
     else:
-        with services.sessions() as session:
-            known = products_named(session)
-        lines.append(f"目前有：{'、'.join(known[:15])}等。")
+        lines.append(f"目前有：{'、'.join(unknown.available[:15])}等。")
     lines.append(ASK_THE_COUNTY)
     dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
 

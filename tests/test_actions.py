@@ -153,7 +153,10 @@ def test_an_unknown_product_is_found_in_the_sentence_with_close_names(services: 
     assert product_term("给县人民医院食堂订30斤火龙果") == "火龙果"
     assert product_term("龙角镇有什么特产") is None
     unknown = services.search.unknown_product(None, "龙角镇有火龙果吗")
-    assert unknown is not None and unknown.written == "火龙果" and "枇杷" in unknown.closest
+    assert unknown is not None and unknown.written == "火龙果" and "土豆" in unknown.available
+    assert not unknown.closest  # 枇杷 and 猕猴桃 are near in name, but nobody has them in stock
+    duck = services.search.unknown_product(None, "有没有鸭蛋")
+    assert duck is not None and duck.closest == ["土鸡蛋"]
     assert services.search.unknown_product(None, "哪里有洋芋") is None
     assert services.search.unknown_product("龙角镇") is None  # a place, not a product
 

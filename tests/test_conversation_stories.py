@@ -185,16 +185,18 @@ def _quantity_after_search(bot: Bot, sender: str, answers: list[Said]) -> None:
     assert (order.listing_id, order.quantity) == (1, Decimal(30))
 
 
-@check("buyer: unknown product in a search")
+@check("buyer: unknown product in a search, then a close one")
 def _unknown_search(bot: Bot, sender: str, answers: list[Said]) -> None:
     text = answers[0].text
-    assert "目录里暂时没有火龙果" in text and "枇杷" in text and "县农业农村委" in text
-    assert ("哪里有枇杷", '/search_product{"product": "枇杷"}') in answers[0].buttons
+    assert "目录里暂时没有鸭蛋" in text and "相近的有：土鸡蛋" in text and "县农业农村委" in text
+    assert ("哪里有土鸡蛋", '/search_product{"product": "土鸡蛋"}') in answers[0].buttons
+    assert "泥溪镇" in answers[1].text and "土鸡蛋" in answers[1].text
 
 
 @check("buyer: unknown product asked with a place")
 def _unknown_with_place(bot: Bot, sender: str, answers: list[Said]) -> None:
-    assert "目录里暂时没有火龙果" in answers[0].text
+    # Nothing in stock is close to 火龙果: what there is, and whom to ask.
+    assert "目录里暂时没有火龙果" in answers[0].text and "目前有：" in answers[0].text
 
 
 @check("buyer: unknown product with nothing close")

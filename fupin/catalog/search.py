@@ -351,7 +351,10 @@ class CatalogSearch:
                 return None
             if gazetteer.find(written):
                 return None  # a place, not a product
-            return UnknownProduct(written, vocabulary.closest(written))
+            # Only products someone sells are worth offering: a name without stock leads nowhere.
+            stocked = _stocked_products(session)
+            closest = [name for name in vocabulary.closest(written, limit=len(stocked) or 1) if name in stocked]
+            return UnknownProduct(written, closest[:3], sorted(stocked))
 
 
 # Words around a product's name in a question or an order (哪里有, 我要买, 多少钱一斤), never part of it.
@@ -369,7 +372,8 @@ class UnknownProduct:
     """A product a message names that the catalogue lacks, and the names closest to it."""
 
     written: str
-    closest: list[str]
+    closest: list[str]  # close names that have stock, nearest first
+    available: list[str]  # every product in stock, for when nothing is close
 
 
 def product_term(text: str) -> str | None:
@@ -379,6 +383,14 @@ def product_term(text: str) -> str | None:
     if not chunks or not _CJK_TERM.match(chunks[-1]) or _GENERIC.search(chunks[-1]):
         return None
     return chunks[-1]
+
+
+def _stocked_products(session: Session) -> set[str]:
+    return set(
+        session.scalars(
+            select(Product.name).join(Listing).where(Listing.active.is_(True), Listing.remaining_quantity > 0)
+        )
+    )
 
 
 def _exact_product(session: Session, written: str) -> list[ProductMatch]:
