@@ -7,12 +7,13 @@ import re
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import ActionExecutionRejected, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
+from actions.asking import ask
 from actions.common import (
     FupinAction,
     Services,
@@ -24,10 +25,12 @@ from actions.common import (
     transaction,
     who,
 )
+from actions.unknown import say_unknown_product, unknown_product_in
+from fupin.catalog.search import ListingView
 from fupin.models import Listing
 from fupin.orders.buyers import clean_unit_name
 from fupin.orders.lifecycle import LOGISTICS_RULE, OrderError, Quote, change_order, orders_for, quote
-from fupin.parsing import parse_phone, parse_quantity, parse_supply_method
+from fupin.parsing import parse_number, parse_phone, parse_quantity, parse_supply_method
 from fupin.values import (
     OrderStatus,
     Price,
@@ -41,7 +44,39 @@ from fupin.values import (
 
 logger = logging.getLogger(__name__)
 
-ORDER_SLOTS = ("listing_id", "quantity", "supply_method", "requested_slot")
+# Intents that leave the order form (rules in data/rules.yml answer them); deny only when no yes/no was asked.
+LEAVING_INTENTS = ("cancel", "search_product", "deny")
+_ORDINAL = re.compile(r"(?:订购|订|选|要|第)?\s*(\d{1,2}|[一二三四五六七八九十两]{1,3})\s*(?:个|家|条|号)?(?:吧|的)?")
+
+
+def ordinal_of(text: str) -> int | None:
+    """The number of a choice in a bare answer (订购1, 第二个, 2, 第3家), else None."""
+    match = _ORDINAL.fullmatch(text.strip())
+    number = parse_number(match[1]) if match else None
+    return int(number) if number is not None and 0 < number == int(number) else None
+
+
+def intent_of(tracker: Tracker) -> str:
+    """The latest user message's intent."""
+    return str((tracker.latest_message.get("intent") or {}).get("name") or "")
+
+
+def order_place(tracker: Tracker) -> str | None:
+    """The place an order is constrained to: the message's own place, else the search's when no product is named.
+
+    A new request that names its own product is not held to a place an earlier search left behind.
+    """
+    if entity_value(tracker, "product"):
+        return entity_value(tracker, "location")
+    return entity_value(tracker, "location") or tracker.get_slot("location")
+
+
+def listing_choices(services: Services, product: str | None, place: str | None) -> list[ListingView]:
+    """The listings in stock the order form offers for a product (the place's, else anywhere's)."""
+    choices = [v for v in services.search.search(product=product, place=place, limit=6).listings if v.in_stock]
+    if not choices and place:
+        choices = [v for v in services.search.search(product=product, limit=6).listings if v.in_stock]
+    return choices
 
 
 def _listing(session: Session, listing_id: object) -> Listing | None:
@@ -50,6 +85,15 @@ def _listing(session: Session, listing_id: object) -> Listing | None:
     except (TypeError, ValueError):
         return None
     return listing if listing is not None and listing.active else None
+
+
+def _chosen(listing: Listing, tracker: Tracker) -> dict[str, Any]:
+    """The slots a chosen listing fills: itself, its product, and its supply method when it has only one."""
+    events: dict[str, Any] = {"listing_id": str(listing.id), "product": listing.product.name}
+    methods = supply_method_labels(listing.supply_methods)
+    if len(methods) == 1 and not tracker.get_slot("supply_method"):
+        events["supply_method"] = methods[0]  # nothing to choose; the read-back shows it
+    return events
 
 
 class ValidateOrderForm(UsesServices, FormValidationAction):
@@ -61,29 +105,108 @@ class ValidateOrderForm(UsesServices, FormValidationAction):
     def name(self) -> str:
         return "validate_order_form"
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        """Validate as usual, but let cancel, a new search and a "no" leave the form (the rules answer them)."""
+        intent = intent_of(tracker)
+        offered_back = tracker.get_slot("requested_slot") == "org" and tracker.get_slot("known_buyer")
+        if intent == "deny" and offered_back:
+            # 不是 to "还是县人民医院食堂、…吗？": ask for the unit afresh.
+            return [SlotSet("known_buyer", None)]
+        if intent in LEAVING_INTENTS:
+            return [ActionExecutionRejected(self.form_name())]
+        return list(await super().run(dispatcher, tracker, domain))
+
+    @in_worker_thread
+    def extract_product(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        """A product the catalogue lacks, named in a bare answer or an order (我要买火龙果), is answered by name."""
+        asked = tracker.get_slot("requested_slot") == "product" or intent_of(tracker) == "order_product"
+        if not asked or entity_value(tracker, "product") or tracker.get_slot("listing_id"):
+            return {}
+        if intent_of(tracker) not in ("order_product", "inform", "out_of_scope", "nlu_fallback"):
+            return {}
+        unknown = unknown_product_in(self.services, None, text_of(tracker))
+        if unknown is None:
+            return {}
+        say_unknown_product(self.services, dispatcher, unknown)
+        return {"product": None}
+
+    @in_worker_thread
+    def extract_listing_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A bare choice: 第二个 or 龙角镇的 among the offered listings, or 订购1 of the search just shown."""
+        if entity_value(tracker, "listing_id"):
+            return {}
+        number = ordinal_of(text_of(tracker))
+        if tracker.get_slot("requested_slot") == "listing_id":
+            choices = listing_choices(self.services, tracker.get_slot("product"), order_place(tracker))
+            place = entity_value(tracker, "location")
+            if number is not None and number <= len(choices):
+                return {"listing_id": str(choices[number - 1].listing_id)}
+            at_place = [v for v in choices if place and v.place.startswith(place)]
+            if len(at_place) == 1:
+                return {"listing_id": str(at_place[0].listing_id)}
+            return {}
+        if intent_of(tracker) != "order_product" or tracker.get_slot("requested_slot"):
+            return {}
+        shown = tracker.get_slot("shown") or {}
+        if number is not None and str(number) in shown:
+            return {"listing_id": str(shown[str(number)])}  # 订购2 right after a search
+        product = tracker.get_slot("product")
+        if number is None and product and not entity_value(tracker, "product"):
+            # 我要买30斤 right after a search with a single listing in stock: that one.
+            choices = listing_choices(self.services, product, order_place(tracker))
+            if len(choices) == 1:
+                return {"listing_id": str(choices[0].listing_id)}
+        return {}
+
+    def extract_org(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        """是 to "还是县人民医院食堂、13912345678吗？" takes the remembered unit and phone."""
+        remembered = tracker.get_slot("known_buyer")
+        if tracker.get_slot("requested_slot") == "org" and remembered and intent_of(tracker) == "affirm":
+            return {"org": remembered["org"], "phone": remembered["phone"]}
+        return {}
+
     @in_worker_thread
     def validate_product(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """A product the catalogue has in stock; picks the listing at once when there is only one."""
-        search = self.services.search.search(product=str(value), place=tracker.get_slot("location"), limit=5)
+        """A product the catalogue has in stock; picks the listing at once when there is only one.
+
+        When the place asked for has none but another has, it says so and offers the others.
+        """
+        place = order_place(tracker)
+        search = self.services.search.search(product=str(value), place=place, limit=5)
         if search.unknown_product:
-            dispatcher.utter_message(text=f"目录里暂时没有“{value}”，请换一种产品。")
+            unknown = unknown_product_in(self.services, str(value))
+            if unknown is not None:
+                say_unknown_product(self.services, dispatcher, unknown)
+            else:
+                dispatcher.utter_message(text=f"目录里暂时没有{value}，请换一种产品。")
             return {"product": None}
         product = search.products[0].product
         in_stock = [v for v in search.listings if v.in_stock]
+        events: dict[str, Any] = {"product": product, "location": place}
+        if not in_stock and place:
+            elsewhere = listing_choices(self.services, product, None)
+            if elsewhere:
+                where = search.places[0].label if search.places else place
+                others = "、".join(dict.fromkeys(v.township for v in elsewhere))
+                dispatcher.utter_message(text=f"{where}暂时没有{product}的货，{others}有：")
+                in_stock, events["location"] = elsewhere, None
         if not in_stock:
-            where = f"{search.places[0].label}的" if search.places else ""
-            dispatcher.utter_message(text=f"{where}{product}暂时没有货了，可以换个地方或产品。")
+            dispatcher.utter_message(text=f"{product}暂时都卖完了，可以换一种产品。")
             return {"product": None, "listing_id": None}
-        events: dict[str, Any] = {"product": product}
         current = tracker.get_slot("listing_id")
         with self.services.sessions() as session:
             listing = _listing(session, current) if current else None
             if listing is not None and listing.product.name != product:
                 events["listing_id"] = None  # the buyer switched product: choose again
-        if len(in_stock) == 1 and search.total == 1:
-            events["listing_id"] = str(in_stock[0].listing_id)
+        if len(in_stock) == 1 and (search.total == 1 or (events["location"] is None and place)):
+            with self.services.sessions() as session:
+                chosen = _listing(session, in_stock[0].listing_id)
+                if chosen is not None:
+                    events.update(_chosen(chosen, tracker))
         return events
 
     @in_worker_thread
@@ -99,11 +222,7 @@ class ValidateOrderForm(UsesServices, FormValidationAction):
             if listing.remaining_quantity <= 0:
                 dispatcher.utter_message(text=f"{listing.place_label}的{listing.product.name}已经卖完了，请选别家。")
                 return {"listing_id": None}
-            events: dict[str, Any] = {"listing_id": str(listing.id), "product": listing.product.name}
-            methods = supply_method_labels(listing.supply_methods)
-            if len(methods) == 1 and not tracker.get_slot("supply_method"):
-                events["supply_method"] = methods[0]  # nothing to choose; the read-back shows it
-            return events
+            return _chosen(listing, tracker)
 
     @in_worker_thread
     def validate_quantity(
@@ -183,11 +302,8 @@ class ActionAskListingId(FupinAction):
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         product = tracker.get_slot("product")
-        result = self.services.search.search(product=product, place=tracker.get_slot("location"), limit=6)
-        choices = [v for v in result.listings if v.in_stock]
-        if not choices:
-            result = self.services.search.search(product=product, limit=6)
-            choices = [v for v in result.listings if v.in_stock]
+        _rephrased, events = ask(dispatcher, tracker, "listing_id")
+        choices = listing_choices(self.services, product, tracker.get_slot("location"))
         lines = [f"有{len(choices)}家有{product}，请选一家："]
         buttons = []
         for number, view in enumerate(choices, 1):
@@ -198,7 +314,7 @@ class ActionAskListingId(FupinAction):
                 button(f"{number}. {view.place} {format_yuan(view.price.fen)}元", "inform", listing_id=view.listing_id)
             )
         dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
-        return []
+        return events
 
 
 class ActionAskQuantity(FupinAction):
@@ -208,16 +324,19 @@ class ActionAskQuantity(FupinAction):
         return "action_ask_quantity"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        rephrased, events = ask(dispatcher, tracker, "quantity")
+        if rephrased:
+            return events
         with self.services.sessions() as session:
             listing = _listing(session, tracker.get_slot("listing_id"))
             if listing is None:
                 dispatcher.utter_message(text="要订多少？比如“30斤”。")
-                return []
+                return events
             left = Quantity(listing.remaining_quantity, listing.unit)
             dispatcher.utter_message(
                 text=f"{listing.place_label}的{listing.product.name}还剩{left}，{format_yuan(listing.price_fen)}元/{listing.unit}。要订多少{listing.unit}？"
             )
-        return []
+        return events
 
 
 class ActionAskSupplyMethod(FupinAction):
@@ -227,12 +346,13 @@ class ActionAskSupplyMethod(FupinAction):
         return "action_ask_supply_method"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        _rephrased, events = ask(dispatcher, tracker, "supply_method")
         with self.services.sessions() as session:
             listing = _listing(session, tracker.get_slot("listing_id"))
             labels = supply_method_labels(listing.supply_methods) if listing else ["电商", "送货上门", "上门自提"]
         buttons = [button(label, "inform", supply_method=label) for label in labels]
         dispatcher.utter_message(text="请选择供货方式：", buttons=buttons)
-        return []
+        return events
 
 
 def current_quote(services: Services, tracker: Tracker) -> Quote:

@@ -12,7 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import FupinAction, entity_value, transaction, who
-from actions.orders import ORDER_SLOTS, ActionManageOrder, ActionOrderSummary
+from actions.leaving import forget_order, stopped_form
+from actions.orders import ActionManageOrder, ActionOrderSummary
 from actions.search import ActionSearchProducts
 from fupin.catalog import stock
 from fupin.orders.lifecycle import LOGISTICS_RULE, OrderError, place_order
@@ -24,8 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 def _clear_order() -> list[dict[str, Any]]:
-    # The unit and phone stay: the same canteen usually orders again.
-    return [SlotSet(slot, None) for slot in ORDER_SLOTS] + [SlotSet("pending", None)]
+    return forget_order()
 
 
 class ActionApplyPending(FupinAction):
@@ -162,10 +162,8 @@ class ActionCancel(FupinAction):
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         if entity_value(tracker, "order_no"):
             return ActionManageOrder(self.services).act(dispatcher, tracker, domain)  # 取消订单XF…
-        executed = [e.get("name") for e in tracker.events if e.get("event") == "action"]
-        stopped_form = bool(executed) and executed[-1] == "action_deactivate_loop"
         busy = (
-            stopped_form
+            stopped_form(tracker)
             or bool(tracker.get_slot("pending"))
             or any(tracker.get_slot(s) for s in ("listing_id", "quantity"))
         )

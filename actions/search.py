@@ -11,8 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import FupinAction, Services, button, entity_value, text_of, who
-from fupin.catalog.listings import products_named
-from fupin.catalog.search import ListingView, SearchResult
+from actions.leaving import forget_order, stopped_form
+from actions.unknown import say_unknown_product, unknown_product_in
+from fupin.catalog.search import ListingView, SearchResult, UnknownProduct
 from fupin.outreach.users import Identity
 from fupin.values import format_yuan
 
@@ -60,11 +61,7 @@ def show_results(
         dispatcher.utter_message(text=f"云阳县没有找到叫“{place}”的乡镇或村，请换个说法，比如“龙角镇”“张家村”。")
         return []
     if result.unknown_product:
-        with services.sessions() as session:
-            known = products_named(session)
-        sample = "、".join(known[:15])
-        dispatcher.utter_message(text=f"目录里暂时没有“{product}”。目前有：{sample}等。")
-        return []
+        return unknown_product_answer(services, dispatcher, product)
     notes = [f"（按“{m.product}”为您查找）" for m in result.products if m.how != "exact" and m.written != m.product]
     if not result.listings:
         if result.alternatives:
@@ -96,7 +93,26 @@ def show_results(
     if more:
         buttons.append(button("查看更多", "search_more"))
     dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
-    return [SlotSet("search_page", {"product": product, "place": place, "offset": last} if more else None)]
+    return [
+        SlotSet("search_page", {"product": product, "place": place, "offset": last} if more else None),
+        shown_event(offset, result.listings),
+    ]
+
+
+def shown_event(offset: int, listings: list[ListingView]) -> dict[str, Any]:
+    """Remember the numbers the results were shown with, so that a typed 订购2 orders the second."""
+    return SlotSet("shown", {str(offset + i): v.listing_id for i, v in enumerate(listings, 1) if v.in_stock})
+
+
+def unknown_product_answer(
+    services: Services, dispatcher: CollectingDispatcher, product: str | None, text: str = ""
+) -> list[dict[str, Any]]:
+    """Name a product the catalogue lacks and offer what is close; the old search's results are forgotten."""
+    unknown = unknown_product_in(services, product, text) or (UnknownProduct(product, [], []) if product else None)
+    if unknown is None:
+        return []
+    say_unknown_product(services, dispatcher, unknown)
+    return [SlotSet("shown", None), SlotSet("product", None)]
 
 
 class ActionSearchProducts(FupinAction):
@@ -106,9 +122,16 @@ class ActionSearchProducts(FupinAction):
         return "action_search_products"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        # A new search leaves the order form (data/rules.yml): the order it held is dropped.
+        dropped = forget_order() if stopped_form(tracker) else []
+        return dropped + self._answer(dispatcher, tracker)
+
+    def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         product = entity_value(tracker, "product")
         place = entity_value(tracker, "location")
         search = self.services.search
+        if not product and (events := unknown_product_answer(self.services, dispatcher, None, text_of(tracker))):
+            return events  # 龙角镇有火龙果吗: the place is known, the product is not
         if product or place:
             result = search.search(product=product, place=place, limit=PAGE, viewer=viewer(self.services, tracker))
         else:

@@ -139,3 +139,39 @@ def test_message_helpers() -> None:
     assert operation_of("XF261129A1B2C3钱收到了") == "pay"
     assert price_of({"additional_info": {"fen": 350, "unit": "斤"}}) == Price(350, "斤")
     assert price_of({"additional_info": {"fen": 15000, "unit": None}}) is None
+
+
+def test_bare_choices_are_read_as_numbers() -> None:
+    from actions.orders import ordinal_of
+
+    assert [ordinal_of(t) for t in ("订购1", "第二个", "2", "第3家", "30斤", "土豆")] == [1, 2, 2, 3, None, None]
+
+
+def test_an_unknown_product_is_found_in_the_sentence_with_close_names(services: Services) -> None:
+    from fupin.catalog.search import product_term
+
+    assert product_term("给县人民医院食堂订30斤火龙果") == "火龙果"
+    assert product_term("龙角镇有什么特产") is None
+    unknown = services.search.unknown_product(None, "龙角镇有火龙果吗")
+    assert unknown is not None and unknown.written == "火龙果" and "土豆" in unknown.available
+    assert not unknown.closest  # 枇杷 and 猕猴桃 are near in name, but nobody has them in stock
+    duck = services.search.unknown_product(None, "有没有鸭蛋")
+    assert duck is not None and duck.closest == ["土鸡蛋"]
+    assert services.search.unknown_product(None, "哪里有洋芋") is None
+    assert services.search.unknown_product("龙角镇") is None  # a place, not a product
+
+
+def test_search_names_an_unknown_product(services: Services) -> None:
+    events, messages = run(ActionSearchProducts(services), tracker("哪里有火龙果"))
+    assert "目录里暂时没有火龙果" in messages[0]["text"] and "县农业农村委" in messages[0]["text"]
+    assert {"event": "slot", "name": "shown", "value": None, "timestamp": None} in events
+
+
+def test_a_new_session_carries_over_only_the_buyers_unit_and_phone(services: Services) -> None:
+    from actions.session import ActionSessionStart
+
+    slots = {"org": "县人民医院食堂", "phone": "13912345678", "location": "故陵镇", "product": "腊肉"}
+    events, _ = run(ActionSessionStart(services), tracker(slots=slots))
+    assert [e["event"] for e in events] == ["session_started", "slot", "action"]
+    assert events[1]["name"] == "known_buyer"
+    assert events[1]["value"] == {"org": "县人民医院食堂", "phone": "13912345678"}

@@ -85,12 +85,14 @@ def test_cancel_midway_records_nothing(bot: Bot) -> None:
     assert "没有进行中" in bot.say("console:canteen3", "取消").text
 
 
-def test_question_mid_form_is_answered_and_the_form_resumes(bot: Bot) -> None:
+def test_a_new_search_mid_form_is_answered_and_leaves_the_form(bot: Bot) -> None:
+    # Issue #14: every form can be left by a new search (the form used to resume and ask again).
     honey = _listing(bot, "蜂蜜", "龙角镇")
     assert "要订多少" in bot.say("console:canteen4", f'/order_product{{"listing_id": "{honey.id}"}}').text
     answer = bot.say("console:canteen4", "腊肉多少钱一斤")
     assert "腊肉" in answer.text and "45元/斤" in answer.text
-    assert "要订多少" in answer.text  # back to the question
+    assert "要订多少" not in answer.text
+    assert "没有进行中" in bot.say("console:canteen4", "取消").text
 
 
 def test_more_than_the_stock_is_refused_and_asked_again(bot: Bot) -> None:
@@ -153,3 +155,61 @@ def test_console_chat_reads_lines_and_numbers_choose_buttons(bot: Bot) -> None:
     assert sent == 2
     assert "  [1] 订购1" in transcript  # buttons shown as numbered choices
     assert "要订多少斤" in transcript  # "1" pressed the first order button
+
+
+# Issue #14: conversations that never trap people.
+
+
+def test_a_place_from_an_earlier_search_does_not_block_a_later_order(bot: Bot) -> None:
+    bot.say("console:issue1", "故陵镇有什么特产")
+    ordered = bot.say("console:issue1", "我要给县人民医院食堂订30斤腊肉")
+    assert "故陵镇的腊肉暂时没有货" not in ordered.text and "请问要买什么产品" not in ordered.text
+    assert "电话" in ordered.text
+    summary = bot.say("console:issue1", "13912345678")
+    assert "腊肉（龙角镇" in summary.text and "30斤 × 45元/斤 = 1350元" in summary.text
+    assert "下单成功" in bot.say("console:issue1", "确认").text
+    (order,) = _orders(bot, "issue1")
+    assert order.quantity == Decimal(30) and order.listing_id == _listing(bot, "腊肉", "龙角镇").id
+
+
+def test_saying_no_in_the_order_form_leaves_it(bot: Bot) -> None:
+    bot.say("console:issue2", "我要买蜂蜜")
+    left = bot.say("console:issue2", "我不想订了")
+    assert "已取消" in left.text and "没太明白" not in left.text
+    assert "没有进行中" in bot.say("console:issue2", "取消").text
+    assert not _orders(bot, "issue2")
+
+
+def test_an_unknown_product_is_named_with_close_ones_and_whom_to_ask(bot: Bot) -> None:
+    answer = bot.say("console:issue3", "哪里有火龙果")
+    assert "目录里暂时没有火龙果" in answer.text and "想找什么产品" not in answer.text
+    assert "目前有：" in answer.text and "县农业农村委" in answer.text
+    close = bot.say("console:issue3", "有没有鸭蛋")
+    assert "目录里暂时没有鸭蛋" in close.text and "相近的有：土鸡蛋" in close.text
+    assert "土鸡蛋" in bot.say("console:issue3", close.payload("哪里有土鸡蛋")).text
+
+
+def test_no_question_is_asked_a_third_time_in_a_row(bot: Bot) -> None:
+    potato = _listing(bot, "土豆", "龙角镇")
+    first = bot.say("console:issue4", f'/order_product{{"listing_id": "{potato.id}"}}')
+    second = bot.say("console:issue4", "5000斤")
+    third = bot.say("console:issue4", "3000斤")
+    question = "要订多少斤？"
+    assert question in first.text and question in second.text and question not in third.text
+    assert {t for t, _p in third.buttons} == {"取消", "重新说"}
+    assert "已取消" in bot.say("console:issue4", third.payload("取消")).text
+
+
+def test_a_new_session_keeps_only_the_buyers_own_details_and_offers_them_back(bot: Bot) -> None:
+    bot.say("console:issue5", "给县人民医院食堂订20斤腊肉")
+    bot.say("console:issue5", "13912345678")
+    assert "下单成功" in bot.say("console:issue5", "确认").text
+    bot.say("console:issue5", "故陵镇有什么特产")
+    bot.say("console:issue5", "/session_start")
+    tracker = bot.run(bot.trackers.retrieve("console:issue5"))
+    assert tracker.get_slot("location") is None and tracker.get_slot("org") is None
+    bot.say("console:issue5", "我要买腊肉")
+    offered = bot.say("console:issue5", "10斤")
+    assert "还是县人民医院食堂、13912345678吗？" in offered.text
+    summary = bot.say("console:issue5", offered.payload("是"))
+    assert "县人民医院食堂" in summary.text and "13912345678" in summary.text and "龙角镇" in summary.text

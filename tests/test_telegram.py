@@ -210,3 +210,54 @@ def test_a_flood_from_one_user_is_limited_and_others_are_served(telegram: Runnin
     assert answers.count("您发送得太快了，请稍等片刻再发。") == 1
     assert len(answers) <= burst + 2
     assert "土豆" in (say(fake, 7002, "哪里有土豆")[0].text or "")
+
+
+# Issue #14 conversations through Telegram, the database checked afterwards.
+
+
+def _telegram_orders(bot: Bot, user: int) -> list[Order]:
+    with bot.sessions() as session:
+        return list(
+            session.scalars(select(Order).join(User).where(User.channel == "telegram", User.external_id == str(user)))
+        )
+
+
+def test_search_in_one_township_then_order_elsewhere(telegram: RunningBot, fake: FakeTelegram, bot: Bot) -> None:
+    bacon = _listing(bot, "腊肉", "龙角镇")
+    stock = bacon.remaining_quantity
+    assert "故陵镇" in (say(fake, 8101, "故陵镇有什么特产")[0].text or "")
+    (asked,) = say(fake, 8101, "我要给县人民医院食堂订30斤腊肉")
+    assert "电话" in (asked.text or "") and "请问要买什么产品" not in (asked.text or "")
+    (summary,) = say(fake, 8101, "13912345678")
+    assert "腊肉（龙角镇" in (summary.text or "")
+    (done,) = press(fake, 8101, summary, "确认下单")
+    assert "下单成功" in (done.text or "")
+    (order,) = _telegram_orders(bot, 8101)
+    assert (order.listing_id, order.quantity) == (bacon.id, Decimal(30))
+    assert _listing(bot, "腊肉", "龙角镇").remaining_quantity == stock - 30
+
+
+def test_saying_no_leaves_the_order_form(telegram: RunningBot, fake: FakeTelegram, bot: Bot) -> None:
+    assert "请选一家" in (say(fake, 8102, "我要买蜂蜜")[0].text or "")
+    (left,) = say(fake, 8102, "我不想订了")
+    assert "已取消" in (left.text or "")
+    assert "没有进行中" in (say(fake, 8102, "取消")[0].text or "")
+    assert not _telegram_orders(bot, 8102)
+
+
+def test_an_unknown_product_offers_close_ones(telegram: RunningBot, fake: FakeTelegram) -> None:
+    (unknown,) = say(fake, 8103, "有没有鸭蛋")
+    assert "目录里暂时没有鸭蛋" in (unknown.text or "") and "县农业农村委" in (unknown.text or "")
+    (close,) = press(fake, 8103, unknown, "哪里有土鸡蛋")
+    assert "泥溪镇" in (close.text or "") and "目录里暂时没有" not in (close.text or "")
+
+
+def test_two_failed_answers_get_a_way_out(telegram: RunningBot, fake: FakeTelegram, bot: Bot) -> None:
+    potato = _listing(bot, "土豆", "龙角镇")
+    say(fake, 8104, f'/order_product{{"listing_id": "{potato.id}"}}')
+    say(fake, 8104, f"{int(potato.remaining_quantity) + 1000}斤", expect=2)  # "only … left", the question
+    _refused, third = say(fake, 8104, f"{int(potato.remaining_quantity) + 2000}斤", expect=2)
+    assert set(titles(third)) == {"取消", "重新说"} and "要订多少斤？" not in (third.text or "")
+    (cancelled,) = press(fake, 8104, third, "取消")
+    assert "已取消" in (cancelled.text or "")
+    assert not _telegram_orders(bot, 8104)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from sqlalchemy.sql import ColumnElement
 
 from fupin.models import Household, Listing, Product, ProductAlias, SupplyContact
 from fupin.outreach.users import Identity
-from fupin.parsing import normalize_text
+from fupin.parsing import NUMBER, UNIT, normalize_text
 from fupin.places import Gazetteer, Place
 from fupin.values import Price, Quantity, supply_method_labels
 
@@ -172,6 +173,20 @@ class ProductVocabulary:
             if how:
                 found.append(ProductMatch(term, entry.product_id, entry.product, how))
         return _dedupe(found)
+
+    def closest(self, term: str, limit: int = 3) -> list[str]:
+        """Product names nearest to a term no product matches, by shared characters and similar syllables."""
+        term = normalize_text(term).replace(" ", "")
+        syllables = {_fuzzy_syllable(s) for s in pinyin_of(term)}
+        scores: dict[str, int] = {}
+        for entry in self.entries:
+            # A shared character (火龙果, 奇异果) weighs more than a syllable that only sounds alike.
+            score = 2 * len(set(term) & set(entry.written))
+            score += len(syllables & {_fuzzy_syllable(s) for s in pinyin_of(entry.written)})
+            if score > scores.get(entry.product, 0):
+                scores[entry.product] = score
+        ranked = sorted((name for name, score in scores.items() if score > 0), key=lambda n: (-scores[n], n))
+        return ranked[:limit]
 
     def spans(self, text: str) -> list[tuple[int, int, VocabularyEntry]]:
         """Product names or aliases written in a sentence: (start, end, entry), longest first, no overlaps.
@@ -354,6 +369,61 @@ class CatalogSearch:
             limit=limit,
             viewer=viewer,
         )
+
+    def unknown_product(self, written: str | None, text: str = "") -> UnknownProduct | None:
+        """The product named (or, failing that, asked for in `text`) when the catalogue lacks it, with close names."""
+        with self._session_factory() as session:
+            vocabulary, gazetteer = self.names.get(session)
+            if not written:
+                if vocabulary.mentions(text):
+                    return None
+                for place in gazetteer.mentions(text):
+                    text = text.replace(place.label, " ").replace(place.township.name, " ")
+                written = product_term(text)
+            if not written or vocabulary.match(written) or _exact_product(session, written):
+                return None
+            if gazetteer.find(written):
+                return None  # a place, not a product
+            # Only products someone sells are worth offering: a name without stock leads nowhere.
+            stocked = _stocked_products(session)
+            closest = [name for name in vocabulary.closest(written, limit=len(stocked) or 1) if name in stocked]
+            return UnknownProduct(written, closest[:3], sorted(stocked))
+
+
+# Words around a product's name in a question or an order (哪里有, 我要买, 多少钱一斤), never part of it.
+_FRAME = re.compile(
+    rf"{NUMBER}\s*{UNIT}|请问|请|帮我|给我|我们|我想|我要|想要|想|要|给|哪里|哪儿|哪个|那里|有没有|有冇|有没|有|"
+    r"卖|买|订购|订|采购|一点|一些|点|些|多少钱|多少|价格|价钱|什么价|一斤|每斤|吗|呢|啊|吧|嘛|的|了|[?？!！,，。、\s]"
+)
+_CJK_TERM = re.compile(r"^[\u4e00-\u9fff]{2,6}$")
+# What a question asks for when it names no product (龙角镇有什么特产).
+_GENERIC = re.compile(r"什么|啥|特产|产品|东西|货|不|没")
+
+
+@dataclass(frozen=True)
+class UnknownProduct:
+    """A product a message names that the catalogue lacks, and the names closest to it."""
+
+    written: str
+    closest: list[str]  # close names that have stock, nearest first
+    available: list[str]  # every product in stock, for when nothing is close
+
+
+def product_term(text: str) -> str | None:
+    """The word a question or an order asks for once its frame is removed (哪里有火龙果 → 火龙果), else None."""
+    chunks = [c for c in _FRAME.split(normalize_text(text)) if c]
+    # The product comes last in 给县人民医院食堂订30斤火龙果; a unit or a place before it is another chunk.
+    if not chunks or not _CJK_TERM.match(chunks[-1]) or _GENERIC.search(chunks[-1]):
+        return None
+    return chunks[-1]
+
+
+def _stocked_products(session: Session) -> set[str]:
+    return set(
+        session.scalars(
+            select(Product.name).join(Listing).where(Listing.active.is_(True), Listing.remaining_quantity > 0)
+        )
+    )
 
 
 def _exact_product(session: Session, written: str) -> list[ProductMatch]:
