@@ -289,7 +289,7 @@ class User(Base):
 
 
 class Order(Base):
-    """A phone-style order of a listing by a buyer; it reserves stock until cancelled or rejected."""
+    """A phone-style order of a listing by a buyer; it reserves stock until cancelled, rejected or expired."""
 
     __tablename__ = "orders"
 
@@ -306,6 +306,8 @@ class Order(Base):
     phone: Mapped[str] = Column(String(20), nullable=False)
     status: Mapped[str] = Column(String(10), nullable=False)
     remarks: Mapped[str] = Column(Text, nullable=False, default="")
+    # The key of the read-back the buyer confirmed: a second confirmation of it finds this order.
+    request_key: Mapped[Optional[str]] = Column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
 
