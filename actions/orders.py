@@ -24,6 +24,7 @@ from actions.common import (
     transaction,
     who,
 )
+from actions.readback import ReadBackKind, read_back_slot
 from fupin.models import Listing
 from fupin.orders.buyers import clean_unit_name
 from fupin.orders.lifecycle import LOGISTICS_RULE, OrderError, Quote, change_order, orders_for, quote
@@ -281,7 +282,7 @@ class ActionOrderSummary(FupinAction):
         text = summary_text(offer, str(tracker.get_slot("org")), str(tracker.get_slot("phone")))
         buttons = [button("确认下单", "affirm"), button("修改", "deny"), button("不订了", "cancel")]
         dispatcher.utter_message(text=text, buttons=buttons)
-        return [SlotSet("pending", {"kind": "order"})]
+        return [SlotSet("pending", read_back_slot(ReadBackKind.ORDER))]
 
 
 _OPS = (

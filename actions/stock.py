@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import FupinAction, Services, button, entity, entity_value, text_of, who
 from actions.orders import ActionOrderSummary
+from actions.readback import ReadBackKind, read_back_slot
 from fupin.catalog import stock
 from fupin.parsing import parse_quantity
 from fupin.values import Price
@@ -33,7 +34,7 @@ def read_back(services: Services, dispatcher: CollectingDispatcher, change: stoc
         text = stock.describe(session, change)
     buttons = [button("确认修改", "affirm"), button("不改了", "deny")]
     dispatcher.utter_message(text=f"将要修改：{text}\n确认吗？", buttons=buttons)
-    return [SlotSet("pending", {"kind": "stock", "change": change.to_slot()})]
+    return [SlotSet("pending", read_back_slot(ReadBackKind.STOCK, change=change.to_slot()))]
 
 
 class ActionStockUpdate(FupinAction):

@@ -153,7 +153,7 @@ def place_order(
     settings'), the buyer's unconfirmed orders are capped; None places without caps (county staff, imports).
     """
     if request_key:
-        _refuse_if_placed(session, request_key)
+        refuse_if_placed(session, request_key)
     offer = quote(session, listing_id, quantity, supply_method)
     # The dialogue checks these as they are asked; a button payload can carry any value, so check again here.
     if parse_phone(phone) != phone:
@@ -196,7 +196,7 @@ def place_order(
                 session.add(order)
         except IntegrityError:
             if request_key:
-                _refuse_if_placed(session, request_key)  # another confirmation of this read-back won
+                refuse_if_placed(session, request_key)  # another confirmation of this read-back won
             continue  # an order number collision: draw another
         logger.info("order %s placed: listing=%s %s buyer=%s", order.order_no, listing_id, quantity, buyer.name)
         push_new_order(session, order)
@@ -204,7 +204,8 @@ def place_order(
     raise OrderError("系统繁忙，请稍后再试。")
 
 
-def _refuse_if_placed(session: Session, request_key: str) -> None:
+def refuse_if_placed(session: Session, request_key: str) -> None:
+    """Raise DuplicateOrder when an order was already placed under this read-back's key."""
     placed = session.scalar(select(Order.order_no).where(Order.request_key == request_key))
     if placed is not None:
         logger.info("order %s: its read-back was confirmed again", placed)
