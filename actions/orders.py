@@ -282,7 +282,7 @@ class ActionOrderSummary(FupinAction):
         text = summary_text(offer, str(tracker.get_slot("org")), str(tracker.get_slot("phone")))
         buttons = [button("确认下单", "affirm"), button("修改", "deny"), button("不订了", "cancel")]
         dispatcher.utter_message(text=text, buttons=buttons)
-        return [SlotSet("pending", read_back_slot(ReadBackKind.ORDER))]
+        return [SlotSet("pending", read_back_slot(ReadBackKind.ORDER, tracker))]
 
 
 _OPS = (

@@ -80,11 +80,11 @@ class ActionApplyPending(FupinAction):
             return ActionOrderSummary(self.services).act(dispatcher, tracker, domain)
         if kind is ReadBackKind.STOCK:
             try:
-                return read_back(self.services, dispatcher, stock.StockChange.from_slot(pending["change"]))
+                return read_back(self.services, dispatcher, tracker, stock.StockChange.from_slot(pending["change"]))
             except stock.StockError as exc:
                 dispatcher.utter_message(text=str(exc))
                 return [SlotSet("pending", None)]
-        return read_back_sale(dispatcher, _draft(pending))
+        return read_back_sale(dispatcher, tracker, _draft(pending))
 
     def _order(self, dispatcher: CollectingDispatcher, tracker: Tracker, key: str) -> list[dict[str, Any]]:
         quantity = parse_quantity(str(tracker.get_slot("quantity") or ""))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -32,15 +32,22 @@ class Freshness(enum.Enum):
     OLD_SESSION = "old_session"  # shown before the conversation's current session: dropped
 
 
-def read_back_slot(kind: ReadBackKind, **data: Any) -> dict[str, Any]:
-    """The `pending` slot's value for a read-back shown now, with a new random key."""
-    return {"kind": kind.value, "key": secrets.token_hex(16), "shown_at": utcnow().isoformat(), **data}
+def read_back_slot(kind: ReadBackKind, tracker: Tracker, **data: Any) -> dict[str, Any]:
+    """The `pending` slot's value for a read-back shown now, with a new random key and the session it is in."""
+    return {
+        "kind": kind.value,
+        "key": secrets.token_hex(16),
+        "shown_at": utcnow().isoformat(),
+        "session": _session_start(tracker),
+        **data,
+    }
 
 
-def _session_start(tracker: Tracker) -> datetime | None:
+def _session_start(tracker: Tracker) -> float | None:
+    # The conversation's session is named by when it started: slots carried over keep the old name.
     starts = [e.get("timestamp") for e in tracker.events if e.get("event") == "session_started"]
-    stamps = [s for s in starts if isinstance(s, (int, float))]
-    return datetime.fromtimestamp(max(stamps), timezone.utc) if stamps else None
+    stamps = [float(s) for s in starts if isinstance(s, (int, float))]
+    return max(stamps) if stamps else None
 
 
 def freshness(pending: dict[str, Any], tracker: Tracker, ttl: timedelta, now: datetime | None = None) -> Freshness:
@@ -49,7 +56,6 @@ def freshness(pending: dict[str, Any], tracker: Tracker, ttl: timedelta, now: da
         shown = datetime.fromisoformat(str(pending.get("shown_at")))
     except ValueError:
         return Freshness.EXPIRED  # written before read-backs had a time
-    started = _session_start(tracker)
-    if started is not None and shown < started:
+    if pending.get("session") != _session_start(tracker):
         return Freshness.OLD_SESSION
     return Freshness.FRESH if (now or utcnow()) - shown <= ttl else Freshness.EXPIRED

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 _DAYS_AGO = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}
 
 
-def read_back_sale(dispatcher: CollectingDispatcher, draft: SaleDraft) -> list[dict[str, Any]]:
+def read_back_sale(dispatcher: CollectingDispatcher, tracker: Tracker, draft: SaleDraft) -> list[dict[str, Any]]:
     """Say what sale will be recorded and ask for confirmation; keeps it pending."""
     data = {
         "buyer_name": draft.buyer_name,
@@ -36,7 +36,7 @@ def read_back_sale(dispatcher: CollectingDispatcher, draft: SaleDraft) -> list[d
     }
     buttons = [button("确认登记", "affirm"), button("不登记", "deny")]
     dispatcher.utter_message(text=f"将登记销售：{draft.describe()}\n确认吗？", buttons=buttons)
-    return [SlotSet("pending", read_back_slot(ReadBackKind.SALE, draft=data))]
+    return [SlotSet("pending", read_back_slot(ReadBackKind.SALE, tracker, draft=data))]
 
 
 class ActionReportSale(FupinAction):
@@ -66,7 +66,7 @@ class ActionReportSale(FupinAction):
         except SaleError as exc:
             dispatcher.utter_message(text=str(exc))
             return [SlotSet("pending", None)]
-        return read_back_sale(dispatcher, draft)
+        return read_back_sale(dispatcher, tracker, draft)
 
 
 class ActionSalesSummary(FupinAction):

@@ -3,11 +3,15 @@ orders, expiry of orders nobody confirms, and every cancellation told to those w
 
 from __future__ import annotations
 
+import copy
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from rasa.shared.core.events import SlotSet
 from sqlalchemy import func, select, update
 
 from bot.scheduler import expire_orders_job
@@ -21,6 +25,7 @@ from fupin.settings import Settings
 from fupin.setup import seed_demo
 from fupin.values import OrderStatus, Quantity, Role, SupplyMethod
 from tests.conftest import Database
+from tests.e2e import CONTACT_LJ, Bot, Said
 
 CONTACT = "telegram:701"
 ADMIN = "telegram:702"
@@ -202,3 +207,74 @@ def test_the_hourly_job_expires_orders(sqlite_db: Database, monkeypatch: pytest.
     monkeypatch.setenv("ORDER_CONFIRM_DAYS", "1")
     assert expire_orders_job() == [order_no]
     assert _potato(sqlite_db).remaining_quantity == Decimal(2000)
+
+
+# --- through the dialogue (trained model, actions in process) ------------------------------------------
+
+
+def _to_the_read_back(bot: Bot, sender: str) -> Said:
+    potato = _listing_in(bot)
+    bot.say(sender, f'/order_product{{"listing_id": "{potato.id}"}}')
+    bot.say(sender, "10斤")
+    bot.say(sender, "县人民医院食堂")
+    choose = bot.say(sender, "17723635558")
+    summary = bot.say(sender, choose.payload("送货上门"))
+    assert "请核对订单" in summary.text
+    return summary
+
+
+def _listing_in(bot: Bot) -> Listing:
+    with bot.sessions() as session:
+        return session.scalars(
+            select(Listing).join(Product).where(Product.name == "土豆", Listing.listing_key.contains("500235105"))
+        ).one()
+
+
+def _bot_orders(bot: Bot) -> int:
+    with bot.sessions() as session:
+        return session.scalar(select(func.count()).select_from(Order)) or 0
+
+
+def _set_pending(bot: Bot, sender: str, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    tracker = bot.run(bot.trackers.retrieve(sender))
+    assert tracker is not None
+    tracker.update(SlotSet("pending", change(dict(tracker.get_slot("pending")))))
+    bot.run(bot.trackers.save(tracker))
+
+
+@pytest.mark.usefixtures("fresh_bot")
+def test_confirming_again_after_the_answer_was_lost_places_one_order(bot: Bot) -> None:
+    # Today's main: killed after the order's commit but before the conversation was saved, the restarted
+    # bot still held the read-back, and the buyer's second 确认下单 recorded a second order.
+    sender = "console:guard-canteen"
+    _to_the_read_back(bot, sender)
+    before = copy.deepcopy(bot.run(bot.trackers.retrieve(sender)))
+    assert "下单成功" in bot.say(sender, "确认").text
+    bot.run(bot.trackers.save(before))  # the conversation as a crash right after the commit leaves it
+    again = bot.say(sender, "确认")
+    assert "已经下好了" in again.text and "下单成功" not in again.text
+    assert _bot_orders(bot) == 1 and _listing_in(bot).remaining_quantity == Decimal(1990)
+
+
+@pytest.mark.usefixtures("fresh_bot")
+def test_an_expired_read_back_is_read_back_afresh(bot: Bot) -> None:
+    sender = "console:guard-late"
+    _to_the_read_back(bot, sender)
+    aged = (utcnow() - timedelta(minutes=31)).isoformat()
+    _set_pending(bot, sender, lambda pending: {**pending, "shown_at": aged})
+    late = bot.say(sender, "确认")
+    assert "确认已过期（超过30分钟），请重新确认：" in late.text and "请核对订单" in late.text
+    assert _bot_orders(bot) == 0
+    assert "下单成功" in bot.say(sender, "确认").text
+    assert _bot_orders(bot) == 1
+
+
+@pytest.mark.usefixtures("fresh_bot")
+def test_a_stock_read_back_does_not_survive_into_a_new_session(bot: Bot) -> None:
+    # Today's main: a stock read-back left on Monday was applied by a "好的" on Friday.
+    assert "剩余数量改为200斤" in bot.say(CONTACT_LJ, "腊肉还剩两百斤").text
+    bot.say(CONTACT_LJ, "/session_start")
+    assert "已更新" not in bot.say(CONTACT_LJ, "确认").text
+    with bot.sessions() as session:
+        bacon = session.scalars(select(Listing).join(Product).where(Product.name == "腊肉")).first()
+        assert bacon is not None and bacon.remaining_quantity == Decimal(800)
