@@ -9,7 +9,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 from rasa_sdk import Action, Tracker
@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from fupin.catalog.search import CatalogSearch
+from fupin.orders.rules import OrderRules
 from fupin.outreach.users import Identity, identify
 
 logger = logging.getLogger(__name__)
@@ -32,11 +33,12 @@ class Services:
 
     sessions: sessionmaker[Session]
     search: CatalogSearch
+    orders: OrderRules = field(default_factory=OrderRules)
 
 
-def make_services(sessions: sessionmaker[Session]) -> Services:
-    """The actions' services on a database's session factory."""
-    return Services(sessions=sessions, search=CatalogSearch(sessions))
+def make_services(sessions: sessionmaker[Session], orders: OrderRules | None = None) -> Services:
+    """The actions' services on a database's session factory (order rules from the settings, else defaults)."""
+    return Services(sessions=sessions, search=CatalogSearch(sessions), orders=orders or OrderRules())
 
 
 @contextmanager

@@ -25,6 +25,7 @@ from actions.common import (
     transaction,
     who,
 )
+from actions.readback import ReadBackKind, read_back_slot
 from actions.unknown import say_unknown_product, unknown_product_in
 from fupin.catalog.search import ListingView
 from fupin.models import Listing
@@ -401,7 +402,7 @@ class ActionOrderSummary(FupinAction):
         text = summary_text(offer, str(tracker.get_slot("org")), str(tracker.get_slot("phone")))
         buttons = [button("确认下单", "affirm"), button("修改", "deny"), button("不订了", "cancel")]
         dispatcher.utter_message(text=text, buttons=buttons)
-        return [SlotSet("pending", {"kind": "order"})]
+        return [SlotSet("pending", read_back_slot(ReadBackKind.ORDER, tracker))]
 
 
 _OPS = (

@@ -14,9 +14,12 @@ from rasa_sdk.types import DomainDict
 from actions.common import FupinAction, entity_value, transaction, who
 from actions.leaving import forget_order, stopped_form
 from actions.orders import ActionManageOrder, ActionOrderSummary
+from actions.readback import Freshness, ReadBackKind, freshness
+from actions.sales import read_back_sale
 from actions.search import ActionSearchProducts
+from actions.stock import read_back
 from fupin.catalog import stock
-from fupin.orders.lifecycle import LOGISTICS_RULE, OrderError, place_order
+from fupin.orders.lifecycle import LOGISTICS_RULE, DuplicateOrder, OrderError, place_order, refuse_if_placed
 from fupin.parsing import parse_quantity, parse_supply_method
 from fupin.reporting.sales import SaleDraft, SaleError, record_sale
 from fupin.values import format_yuan
@@ -36,17 +39,54 @@ class ActionApplyPending(FupinAction):
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         pending = tracker.get_slot("pending") or {}
-        kind = pending.get("kind")
-        if kind == "order":
-            return self._order(dispatcher, tracker)
-        if kind == "stock":
+        try:
+            kind = ReadBackKind(pending.get("kind"))
+        except ValueError:
+            dispatcher.utter_message(response="utter_nothing_pending")
+            return []
+        key = str(pending.get("key") or "")
+        if kind is ReadBackKind.ORDER and key:
+            # Before the age: an order placed by this read-back is the answer, however late it is asked.
+            try:
+                with self.services.sessions() as session:
+                    refuse_if_placed(session, key)
+            except DuplicateOrder as exc:
+                dispatcher.utter_message(text=str(exc))
+                return _clear_order()
+        state = freshness(pending, tracker, self.services.orders.readback_ttl)
+        if state is Freshness.OLD_SESSION:
+            dispatcher.utter_message(response="utter_nothing_pending")
+            return _clear_order() if kind is ReadBackKind.ORDER else [SlotSet("pending", None)]
+        if state is Freshness.EXPIRED:
+            minutes = self.services.orders.readback_minutes
+            dispatcher.utter_message(text=f"确认已过期（超过{minutes}分钟），请重新确认：")
+            return self._read_again(kind, dispatcher, tracker, domain, pending)
+        if kind is ReadBackKind.ORDER:
+            return self._order(dispatcher, tracker, key)
+        if kind is ReadBackKind.STOCK:
             return self._stock(dispatcher, tracker, pending)
-        if kind == "sale":
-            return self._sale(dispatcher, tracker, pending)
-        dispatcher.utter_message(response="utter_nothing_pending")
-        return []
+        return self._sale(dispatcher, tracker, pending)
 
-    def _order(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    def _read_again(
+        self,
+        kind: ReadBackKind,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+        pending: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        # A fresh read-back with a new key and time, from what is in the database now.
+        if kind is ReadBackKind.ORDER:
+            return ActionOrderSummary(self.services).act(dispatcher, tracker, domain)
+        if kind is ReadBackKind.STOCK:
+            try:
+                return read_back(self.services, dispatcher, tracker, stock.StockChange.from_slot(pending["change"]))
+            except stock.StockError as exc:
+                dispatcher.utter_message(text=str(exc))
+                return [SlotSet("pending", None)]
+        return read_back_sale(dispatcher, tracker, _draft(pending))
+
+    def _order(self, dispatcher: CollectingDispatcher, tracker: Tracker, key: str) -> list[dict[str, Any]]:
         quantity = parse_quantity(str(tracker.get_slot("quantity") or ""))
         method = parse_supply_method(str(tracker.get_slot("supply_method") or ""))
         try:
@@ -61,8 +101,13 @@ class ActionApplyPending(FupinAction):
                     buyer_name=str(tracker.get_slot("org")),
                     phone=str(tracker.get_slot("phone")),
                     supply_method=method,
+                    request_key=key or None,
+                    rules=self.services.orders,
                 )
                 order_no = order.order_no
+        except DuplicateOrder as exc:
+            dispatcher.utter_message(text=str(exc))
+            return _clear_order()
         except OrderError as exc:
             dispatcher.utter_message(text=f"{exc} 订单没有提交，请调整后重新下单。")
             return _clear_order()
@@ -97,17 +142,7 @@ class ActionApplyPending(FupinAction):
     def _sale(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, pending: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        data = pending["draft"]
-        quantity = parse_quantity(data["quantity"])
-        assert quantity is not None
-        draft = SaleDraft(
-            buyer_name=data["buyer_name"],
-            product=data["product"],
-            quantity=quantity,
-            amount_fen=int(data["amount_fen"]),
-            sold_on=date.fromisoformat(data["sold_on"]),
-            listing_id=data.get("listing_id"),
-        )
+        draft = _draft(pending)
         try:
             with transaction(self.services) as session:
                 record_sale(session, who(session, tracker), draft)
@@ -116,6 +151,20 @@ class ActionApplyPending(FupinAction):
             return [SlotSet("pending", None)]
         dispatcher.utter_message(text=f"已登记销售：{draft.describe()}。")
         return [SlotSet("pending", None)]
+
+
+def _draft(pending: dict[str, Any]) -> SaleDraft:
+    data = pending["draft"]
+    quantity = parse_quantity(data["quantity"])
+    assert quantity is not None
+    return SaleDraft(
+        buyer_name=data["buyer_name"],
+        product=data["product"],
+        quantity=quantity,
+        amount_fen=int(data["amount_fen"]),
+        sold_on=date.fromisoformat(data["sold_on"]),
+        listing_id=data.get("listing_id"),
+    )
 
 
 class ActionDenyPending(FupinAction):

@@ -13,14 +13,30 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import FupinAction, button, entity, entity_value, text_of, who
+from actions.readback import ReadBackKind, read_back_slot
 from fupin.parsing import parse_quantity
 from fupin.periods import parse_period, quarter_of, today
-from fupin.reporting.sales import SaleError, draft_sale, percent, progress, wan
+from fupin.reporting.sales import SaleDraft, SaleError, draft_sale, percent, progress, wan
 from fupin.values import Channel
 
 logger = logging.getLogger(__name__)
 
 _DAYS_AGO = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}
+
+
+def read_back_sale(dispatcher: CollectingDispatcher, tracker: Tracker, draft: SaleDraft) -> list[dict[str, Any]]:
+    """Say what sale will be recorded and ask for confirmation; keeps it pending."""
+    data = {
+        "buyer_name": draft.buyer_name,
+        "product": draft.product,
+        "quantity": str(draft.quantity),
+        "amount_fen": draft.amount_fen,
+        "sold_on": draft.sold_on.isoformat(),
+        "listing_id": draft.listing_id,
+    }
+    buttons = [button("确认登记", "affirm"), button("不登记", "deny")]
+    dispatcher.utter_message(text=f"将登记销售：{draft.describe()}\n确认吗？", buttons=buttons)
+    return [SlotSet("pending", read_back_slot(ReadBackKind.SALE, tracker, draft=data))]
 
 
 class ActionReportSale(FupinAction):
@@ -50,17 +66,7 @@ class ActionReportSale(FupinAction):
         except SaleError as exc:
             dispatcher.utter_message(text=str(exc))
             return [SlotSet("pending", None)]
-        data = {
-            "buyer_name": draft.buyer_name,
-            "product": draft.product,
-            "quantity": str(draft.quantity),
-            "amount_fen": draft.amount_fen,
-            "sold_on": draft.sold_on.isoformat(),
-            "listing_id": draft.listing_id,
-        }
-        buttons = [button("确认登记", "affirm"), button("不登记", "deny")]
-        dispatcher.utter_message(text=f"将登记销售：{draft.describe()}\n确认吗？", buttons=buttons)
-        return [SlotSet("pending", {"kind": "sale", "draft": data})]
+        return read_back_sale(dispatcher, tracker, draft)
 
 
 class ActionSalesSummary(FupinAction):

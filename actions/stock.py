@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import FupinAction, Services, button, entity, entity_value, text_of, who
 from actions.orders import ActionOrderSummary
+from actions.readback import ReadBackKind, read_back_slot
 from fupin.catalog import stock
 from fupin.parsing import parse_quantity
 from fupin.values import Price
@@ -27,13 +28,15 @@ def price_of(found: dict[str, Any] | None) -> Price | None:
     return Price(int(info["fen"]), str(info["unit"]))
 
 
-def read_back(services: Services, dispatcher: CollectingDispatcher, change: stock.StockChange) -> list[dict[str, Any]]:
+def read_back(
+    services: Services, dispatcher: CollectingDispatcher, tracker: Tracker, change: stock.StockChange
+) -> list[dict[str, Any]]:
     """Say what will change and ask for confirmation; keeps the change pending."""
     with services.sessions() as session:
         text = stock.describe(session, change)
     buttons = [button("确认修改", "affirm"), button("不改了", "deny")]
     dispatcher.utter_message(text=f"将要修改：{text}\n确认吗？", buttons=buttons)
-    return [SlotSet("pending", {"kind": "stock", "change": change.to_slot()})]
+    return [SlotSet("pending", read_back_slot(ReadBackKind.STOCK, tracker, change=change.to_slot()))]
 
 
 class ActionStockUpdate(FupinAction):
@@ -73,7 +76,7 @@ class ActionStockUpdate(FupinAction):
             pending = {"kind": "stock_choice", "stock_kind": kind.value, "quantity": str(quantity) if quantity else None,
                        "price_fen": price.fen if price else None, "price_unit": price.unit if price else None}  # fmt: skip
             return [SlotSet("pending", pending)]
-        return read_back(self.services, dispatcher, change)
+        return read_back(self.services, dispatcher, tracker, change)
 
 
 class ActionChooseListing(FupinAction):
@@ -98,4 +101,4 @@ class ActionChooseListing(FupinAction):
         except stock.StockError as exc:
             dispatcher.utter_message(text=str(exc))
             return [SlotSet("pending", None)]
-        return read_back(self.services, dispatcher, change)
+        return read_back(self.services, dispatcher, tracker, change)

@@ -26,6 +26,9 @@ Design (why it is built this way):
 - **Privacy.** `privacy.purge` on the 1st of every month at the reminder time runs `privacy_purge_job`:
   conversations and closed orders' buyer phones older than `PRIVACY_RETENTION_MONTHS` go
   (`fupin.maintenance.privacy`); not added when the retention is 0.
+- **Orders.** `orders.expire` every hour runs `expire_orders_job`: orders their supply contact has not
+  confirmed within `ORDER_CONFIRM_DAYS` expire, their stock goes back and both sides are told
+  (`fupin.orders.expiry`; a second run finds nothing left to expire).
 - **Catch-up.** `run_due` writes what fell due within the catch-up window (`REMINDER_CATCH_UP_HOURS`)
   and skips (logs) anything older. The jobs match that: `coalesce=True` (a backlog of missed ticks runs
   once; one run covers the whole window) and `misfire_grace_time` equal to the window (a tick late by
@@ -55,6 +58,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from fupin.db import make_engine, make_session_factory
 from fupin.maintenance.privacy import PurgeResult, months_before, purge_database
 from fupin.models import utcnow
+from fupin.orders.expiry import expire_unconfirmed
+from fupin.orders.rules import OrderRules
 from fupin.outreach import leases
 from fupin.outreach.reminders.config import ReminderConfig
 from fupin.outreach.reminders.occurrences import RunResult
@@ -67,6 +72,8 @@ LEASE_NAME = "reminder-scheduler"
 TICK_JOB = "reminders.tick"
 CATCH_UP_JOB = "reminders.catch-up"
 PRIVACY_JOB = "privacy.purge"
+ORDER_EXPIRY_JOB = "orders.expire"
+ORDER_EXPIRY_INTERVAL = timedelta(hours=1)
 # How far back the start-up run looks for reminders missed while no process held the lease (for the log).
 STARTUP_LOOKBACK = timedelta(days=7)
 
@@ -92,6 +99,17 @@ def privacy_purge_job() -> PurgeResult:
     """Scheduled job: purge personal data older than the retention period (settings from the environment)."""
     settings = Settings.from_env()
     return purge_database(settings, months_before(utcnow(), settings.privacy_retention_months))
+
+
+def expire_orders_job() -> list[str]:
+    """Scheduled job: expire the orders not confirmed in time (settings from the environment)."""
+    settings = Settings.from_env()
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session, session.begin():
+            return expire_unconfirmed(session, utcnow(), OrderRules.from_settings(settings))
+    finally:
+        engine.dispose()
 
 
 def _jobstore_engine(database_url: str) -> Engine:
@@ -220,6 +238,13 @@ class ReminderService:
                 name="清除超过保存期限的个人信息",
                 replace_existing=True,
             )
+        scheduler.add_job(
+            expire_orders_job,
+            IntervalTrigger(seconds=ORDER_EXPIRY_INTERVAL.total_seconds(), timezone=TIMEZONE),
+            id=ORDER_EXPIRY_JOB,
+            name="过期未确认的订单",
+            replace_existing=True,
+        )
         try:
             scheduler.start()
         except SQLAlchemyError:

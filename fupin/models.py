@@ -290,7 +290,7 @@ class User(Base):
 
 
 class Order(Base):
-    """A phone-style order of a listing by a buyer; it reserves stock until cancelled or rejected."""
+    """A phone-style order of a listing by a buyer; it reserves stock until cancelled, rejected or expired."""
 
     __tablename__ = "orders"
 
@@ -310,6 +310,8 @@ class Order(Base):
     # listing's available stock if the order is cancelled or rejected (0 once closed, or after 卖完了).
     reserved_quantity: Mapped[Decimal] = Column(DecimalQuantity, nullable=False, default=Decimal(0))
     remarks: Mapped[str] = Column(Text, nullable=False, default="")
+    # The key of the read-back the buyer confirmed: a second confirmation of it finds this order.
+    request_key: Mapped[Optional[str]] = Column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
 

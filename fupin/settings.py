@@ -81,6 +81,12 @@ class Settings:
     web_public_url: str = ""  # e.g. https://fupin.example.gov.cn; empty: http://WEB_LISTEN:port
     # Conversations and closed orders' buyer phones are purged when older than this (monthly job); 0 = never.
     privacy_retention_months: int = 24
+    # Orders (fupin/orders/rules.py): how long a read-back may be confirmed, how long a supply contact has to
+    # confirm an order before it expires, and how much one buyer may hold unconfirmed.
+    readback_ttl_minutes: int = 30
+    order_confirm_days: int = 3
+    max_open_orders_per_buyer: int = 3
+    max_share_of_listing_percent: int = 50
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -129,6 +135,12 @@ class Settings:
             web_port=int(env.get("WEB_PORT") or defaults.web_port),
             web_public_url=env.get("WEB_PUBLIC_URL", "").rstrip("/"),
             privacy_retention_months=int(env.get("PRIVACY_RETENTION_MONTHS") or defaults.privacy_retention_months),
+            readback_ttl_minutes=int(env.get("READBACK_TTL_MINUTES") or defaults.readback_ttl_minutes),
+            order_confirm_days=int(env.get("ORDER_CONFIRM_DAYS") or defaults.order_confirm_days),
+            max_open_orders_per_buyer=int(env.get("MAX_OPEN_ORDERS_PER_BUYER") or defaults.max_open_orders_per_buyer),
+            max_share_of_listing_percent=int(
+                env.get("MAX_SHARE_OF_LISTING_PERCENT") or defaults.max_share_of_listing_percent
+            ),
         )
 
     def web_base_url(self, port: int | None = None) -> str:

@@ -241,7 +241,7 @@ class Role(str, enum.Enum):
 
 
 class OrderStatus(str, enum.Enum):
-    """Life of an order: 待确认 → 已确认 → 已送达 → 已付款, or 已取消 / 已拒绝."""
+    """Life of an order: 待确认 → 已确认 → 已送达 → 已付款, or 已取消 / 已拒绝 / 已过期 (never confirmed)."""
 
     PENDING = "待确认"
     CONFIRMED = "已确认"
@@ -249,3 +249,4 @@ class OrderStatus(str, enum.Enum):
     PAID = "已付款"
     CANCELLED = "已取消"
     REJECTED = "已拒绝"
+    EXPIRED = "已过期"

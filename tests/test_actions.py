@@ -78,7 +78,9 @@ def test_summary_reads_back_and_sets_pending(demo: Database, services: Services)
     }
     events, messages = run(ActionOrderSummary(services), tracker(slots=slots))
     assert "30斤 × 1.5元/斤 = 45元" in messages[0]["text"]
-    assert {"event": "slot", "timestamp": None, "name": "pending", "value": {"kind": "order"}} in events
+    (pending,) = [e["value"] for e in events if e.get("event") == "slot" and e["name"] == "pending"]
+    # The read-back carries a key (one order per confirmation) and when it was shown (it expires).
+    assert pending["kind"] == "order" and len(pending["key"]) == 32 and pending["shown_at"]
 
 
 def test_summary_sends_the_buyer_back_to_the_part_at_fault(demo: Database, services: Services) -> None:

@@ -7,16 +7,17 @@ it is what a county server runs. It opens no listening socket and starts no chil
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 
 from fupin.db import make_engine, make_session_factory
-from fupin.models import Order
+from fupin.models import Listing, Order
 from harness.bot_process import BotProcess, child_pids, listening_sockets
 from harness.fake_telegram import FakeTelegram
-from tests.telegram_chat import messages, press_one, say_one
+from tests.telegram_chat import button_data, messages, press_data, press_one, say_one
 
 pytestmark = pytest.mark.process
 
@@ -91,3 +92,54 @@ def test_run_survives_a_crash_between_confirmation_and_reply_and_stops_cleanly_o
     output = restarted.output()
     assert "telegram bot ready" in output  # the logs were written
     assert fake.token not in output and fake.token.split(":")[1] not in output  # not even at DEBUG
+
+
+def test_a_crash_after_the_order_before_the_conversation_is_saved_does_not_double_the_order(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    # Issue #20: killed 10-40 ms after 确认下单, the order was committed but the conversation was not, so the
+    # restarted bot still held the read-back and a second 确认下单 placed a second order. A trigger makes the
+    # conversation's save fail once the order exists: the state such a crash leaves, every time.
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    bot = BotProcess(fake, tmp_path, url)
+    bot.start()
+    try:
+        say_one(fake, BUYER, "我要买龙角镇的土豆")
+        say_one(fake, BUYER, "10斤")
+        say_one(fake, BUYER, "县人民医院食堂")
+        methods = say_one(fake, BUYER, "17723635558")
+        summary = press_one(fake, BUYER, methods, "送货上门")
+        data = button_data(summary, "确认下单")
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "CREATE TRIGGER crash_before_save BEFORE INSERT ON events WHEN EXISTS (SELECT 1 FROM orders) "
+                "BEGIN SELECT RAISE(ABORT, 'simulated crash'); END"
+            )
+        fake.press(BUYER, summary.message_id, data)
+
+        def placed(_fake: FakeTelegram) -> bool:
+            with sessions() as session:
+                return bool(session.scalar(select(func.count()).select_from(Order)))
+
+        fake.wait_for(placed, timeout=60)
+        time.sleep(1)  # the conversation's save runs (and fails) after the order's commit
+    finally:
+        bot.kill()
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TRIGGER crash_before_save")
+
+    restarted = BotProcess(fake, tmp_path, url)
+    restarted.start(ready=2)
+    try:
+        again = press_data(fake, BUYER, summary, data)  # the buyer saw no answer and presses again
+        assert "已经下好了" in (again[0].text or ""), again[0].text
+        with sessions() as session:
+            assert session.scalar(select(func.count()).select_from(Order)) == 1
+            order = session.scalars(select(Order)).one()
+            listing = session.get(Listing, order.listing_id)
+            assert listing is not None and listing.remaining_quantity == 1990  # 10斤 reserved once, not 20
+    finally:
+        restarted.terminate()
+        engine.dispose()

@@ -11,7 +11,7 @@ import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from sqlalchemy import MetaData, Table, select, update
 
-from bot.scheduler import CATCH_UP_JOB, LEASE_NAME, PRIVACY_JOB, TICK_JOB, start_reminders, stop
+from bot.scheduler import CATCH_UP_JOB, LEASE_NAME, ORDER_EXPIRY_JOB, PRIVACY_JOB, TICK_JOB, start_reminders, stop
 from fupin.models import Lease, Notification, utcnow
 from fupin.outreach.leases import current
 from fupin.outreach.reminders.kinds import ReminderKind
@@ -69,7 +69,11 @@ def test_the_lease_holder_fires_the_jobs_and_another_takes_over(sqlite_db: Datab
         assert len(catalogue_pushes(sqlite_db)) == 1  # the catch-up run or the first tick wrote it, once
         tick = first.scheduler.get_job(TICK_JOB)
         assert tick.coalesce and tick.misfire_grace_time == 24 * 3600 and tick.max_instances == 1
-        assert set(stored_jobs(sqlite_db, settings)) == {TICK_JOB, PRIVACY_JOB}  # the one-off catch-up job ran and left
+        assert set(stored_jobs(sqlite_db, settings)) == {
+            TICK_JOB,
+            PRIVACY_JOB,
+            ORDER_EXPIRY_JOB,
+        }  # the one-off catch-up job ran and left
         await stop(first)
         await wait_for(lambda: second.is_leader)
         assert second.scheduler is not None
@@ -89,7 +93,12 @@ def test_a_holder_that_loses_the_lease_stops_its_scheduler(sqlite_db: Database, 
     async def scenario() -> None:
         service = await start_reminders(settings, sqlite_db.sessions)
         assert service.is_leader
-        assert {job.id for job in service.scheduler.get_jobs()} <= {TICK_JOB, CATCH_UP_JOB, PRIVACY_JOB}  # type: ignore[union-attr]
+        assert {job.id for job in service.scheduler.get_jobs()} <= {
+            TICK_JOB,
+            CATCH_UP_JOB,
+            PRIVACY_JOB,
+            ORDER_EXPIRY_JOB,
+        }  # type: ignore[union-attr]
         with sqlite_db.sessions() as session, session.begin():
             session.execute(update(Lease).values(holder="another-host:1", expires_at=utcnow() + timedelta(hours=1)))
         await wait_for(lambda: not service.is_leader)

@@ -15,6 +15,7 @@ def cmd_actions(ctx: Context, args: argparse.Namespace) -> int:
     from actions.common import make_services
     from bot.dialogue.action_server import run
     from bot.dialogue.actions import build_executor
+    from fupin.orders.rules import OrderRules
 
     settings = ctx.settings
     if not settings.action_server_token:
@@ -23,7 +24,8 @@ def cmd_actions(ctx: Context, args: argparse.Namespace) -> int:
     host = args.host or settings.action_server_host
     port = args.port or settings.action_server_port
     print(f"动作服务器在 {host}:{port} 监听，Ctrl-C 停止。", flush=True)
-    run(build_executor(make_services(ctx.sessions)), settings.action_server_token, host, port)
+    services = make_services(ctx.sessions, OrderRules.from_settings(settings))
+    run(build_executor(services), settings.action_server_token, host, port)
     return 0
 
 

@@ -11,6 +11,7 @@ from bot.dialogue.assistant import Assistant, Dialogue, model_path
 from bot.dialogue.remote import RemoteAssistant
 from bot.dialogue.stores import lock_store_for, tracker_store_for
 from fupin.db import make_engine, make_session_factory
+from fupin.orders.rules import OrderRules
 from fupin.settings import Settings
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class DialogueRuntime:
 
         engine = make_engine(settings.database_url)
         try:
-            services = make_services(make_session_factory(engine))
+            services = make_services(make_session_factory(engine), OrderRules.from_settings(settings))
             assistant = Assistant.load(
                 model_path(settings),
                 action_endpoint_for(settings, services),

@@ -194,7 +194,7 @@ def record_reservation(session: Session, order: Order, user_id: int | None) -> N
 def close_order(session: Session, order: Order, target: OrderStatus, user_id: int | None) -> bool:
     """Move an open order to a closed or open status, settling what it holds; False if it changed meanwhile.
 
-    Cancelled or rejected: its held stock goes back to available (RELEASE). Delivered: held stock is
+    Cancelled, rejected or expired: its held stock goes back to available (RELEASE). Delivered: held stock is
     consumed (DELIVER). The status moves with a conditional UPDATE, after the listing is taken.
     """
     lock(session, order.listing_id)
@@ -220,7 +220,7 @@ def close_order(session: Session, order: Order, target: OrderStatus, user_id: in
         )
     else:
         _change_listing(session, order.listing_id, held)
-        verb = "取消" if target is OrderStatus.CANCELLED else "拒绝"
+        verb = {OrderStatus.CANCELLED: "取消", OrderStatus.EXPIRED: "过期未确认"}.get(target, "拒绝")
         note = "" if held == Decimal(order.quantity) else f"（其中{_fmt(held)}{order.unit}仍计为库存）"
         move = Move(
             order.listing_id,

@@ -27,7 +27,7 @@ from fupin.values import OrderStatus
 
 logger = logging.getLogger(__name__)
 
-CLOSED = (OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.REJECTED)
+CLOSED = (OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED)
 PHONE_REMOVED = "（已删除）"
 # Rasa's SQL tracker store table, as far as the purge needs it (Rasa creates it: rasa.core.tracker_store).
 EVENTS = Table(

@@ -6,9 +6,9 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from fupin.catalog import ledger
 from fupin.models import ORDER_SOURCE, Buyer, Household, Listing, Order, SaleRecord, User, utcnow
 from fupin.orders.buyers import clean_unit_name, find_or_register_buyer, purchase_remark
 from fupin.orders.pushes import push_new_order, push_status_change
+from fupin.orders.rules import OrderRules
 from fupin.outreach.users import Identity, split_sender
 from fupin.parsing import parse_phone
 from fupin.settings import TIMEZONE
@@ -49,6 +50,14 @@ class OrderError(Exception):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class DuplicateOrder(OrderError):
+    """The read-back was confirmed before (a double press, or again after a crash): its order exists."""
+
+    def __init__(self, order_no: str) -> None:
+        super().__init__(f"订单{order_no}已经下好了，不用再确认。说“我的订单”可以查看状态。")
+        self.order_no = order_no
 
 
 @dataclass(frozen=True)
@@ -136,12 +145,19 @@ def place_order(
     phone: str,
     supply_method: SupplyMethod,
     remarks: str = "",
+    request_key: str | None = None,
+    rules: OrderRules | None = None,
 ) -> tuple[Order, Quote]:
     """Record an order and reserve its stock in the caller's transaction; raises OrderError.
 
     The stock is taken with one conditional UPDATE, so two buyers can never be promised the same
-    last 100 斤, whatever the database; the reservation is a RESERVE move of the stock ledger.
+    last 100 斤, whatever the database; the reservation is a RESERVE move of the stock ledger. `request_key`
+    is the confirmed read-back's key: a second confirmation of it raises DuplicateOrder (the unique key decides a
+    race), and the caller's transaction, rolled back, releases what the loser reserved. With `rules` (the chat
+    passes the settings'), the buyer's unconfirmed orders are capped; None places without caps (county staff).
     """
+    if request_key:
+        refuse_if_placed(session, request_key)
     offer = quote(session, listing_id, quantity, supply_method)
     # The dialogue checks these as they are asked; a button payload can carry any value, so check again here.
     if parse_phone(phone) != phone:
@@ -149,12 +165,14 @@ def place_order(
     if not 2 <= len(clean_unit_name(buyer_name)) <= 60:
         raise OrderError("请告诉我采购单位的全称，比如“县人民医院食堂”。", "org")
     buyer, _created = find_or_register_buyer(session, buyer_name, phone=phone)
+    user = _user_for(session, sender_id)
+    if rules is not None:
+        _check_caps(session, user.id, _listing(session, listing_id), quantity, rules)
     if not ledger.reserve(session, listing_id, quantity.value):
         session.expire_all()
         listing = _listing(session, listing_id)
         left = Quantity(listing.remaining_quantity, listing.unit)
         raise OrderError(f"刚刚被别人订走了一部分，{offer.place}的{offer.product}现在只剩{left}。", "quantity")
-    user = _user_for(session, sender_id)
     for _attempt in range(5):
         order = Order(
             order_no=_new_order_no(),
@@ -170,17 +188,59 @@ def place_order(
             status=OrderStatus.PENDING.value,
             reserved_quantity=quantity.value,
             remarks=remarks,
+            request_key=request_key or None,
         )
         try:
             with session.begin_nested():
                 session.add(order)
         except IntegrityError:
+            if request_key:
+                refuse_if_placed(session, request_key)  # another confirmation of this read-back won
             continue  # an order number collision: draw another
         ledger.record_reservation(session, order, user.id)
         logger.info("order %s placed: listing=%s %s buyer=%s", order.order_no, listing_id, quantity, buyer.name)
         push_new_order(session, order)
         return order, offer
     raise OrderError("系统繁忙，请稍后再试。")
+
+
+def refuse_if_placed(session: Session, request_key: str) -> None:
+    """Raise DuplicateOrder when an order was already placed under this read-back's key."""
+    placed = session.scalar(select(Order.order_no).where(Order.request_key == request_key))
+    if placed is not None:
+        logger.info("order %s: its read-back was confirmed again", placed)
+        raise DuplicateOrder(placed)
+
+
+def _check_caps(session: Session, user_id: int, listing: Listing, quantity: Quantity, rules: OrderRules) -> None:
+    # Unconfirmed orders only: what the supply contact has accepted is the contact's decision, not a hoard.
+    waiting = (Order.user_id == user_id, Order.status == OrderStatus.PENDING.value)
+    if rules.max_open_orders > 0:
+        count = session.scalar(select(func.count()).select_from(Order).where(*waiting)) or 0
+        if count >= rules.max_open_orders:
+            raise OrderError(
+                f"您已有{count}个订单在等供货方确认（最多{rules.max_open_orders}个）。"
+                "请等供货方确认后再下新订单，或先取消一个（说“我的订单”查看）。"
+            )
+    if rules.max_share_percent > 0:
+        mine = Decimal(
+            session.scalar(
+                select(func.coalesce(func.sum(Order.quantity), 0)).where(*waiting, Order.listing_id == listing.id)
+            )
+            or 0
+        )
+        # The share is of what the listing had for this buyer: its stock left plus the buyer's own reservations.
+        cap = ((listing.remaining_quantity + mine) * rules.max_share_percent / 100).quantize(
+            Decimal("0.01"), rounding=ROUND_DOWN
+        )
+        if mine + quantity.value > cap:
+            held = f"，您已有{Quantity(mine, listing.unit)}在等确认" if mine else ""
+            raise OrderError(
+                f"为了让更多单位都能买到，一个采购方待确认的订单最多可订这家可订数量的"
+                f"{rules.max_share_percent}%（{Quantity(cap, listing.unit)}）{held}。"
+                "请少订一些，或等供货方确认后再订。",
+                "quantity",
+            )
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""What an order's life pushes to people: the new order to its supply contacts, status changes to the buyer.
+"""What an order's life pushes to people: the new order to its contacts, changes to whoever did not make them.
 
 Written into the outbox (`fupin.outreach.notifications`) in the transaction that changes the order. Buttons
 carry neutral actions ("order:confirm:XF…") that a front-end turns into a dialogue request. The buyer's phone
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -81,35 +82,73 @@ _STATUS_TEXT = {
 
 
 def push_status_change(session: Session, order: Order, actor: Identity) -> int:
-    """Tell the buyer (or, when the buyer cancelled, the contacts) what happened to an order."""
+    """Tell everyone involved who did not make the change: the buyer, and for a cancellation the contacts too."""
     status = OrderStatus(order.status)
     if status is OrderStatus.CANCELLED:
-        recipients = users_for_listing(session, order.listing)
-    else:
-        if status not in _STATUS_TEXT or order.user_id is None:
-            return 0
+        by = _who_cancelled(order, actor)
+        return _push(session, order, status, actor, lambda user: _cancelled_text(order, user, by), contacts=True)
+    if status not in _STATUS_TEXT:
+        return 0
+    return _push(session, order, status, actor, lambda _user: _buyer_text(order, _STATUS_TEXT[status]))
+
+
+def push_expired(session: Session, order: Order, days: int) -> int:
+    """Tell the buyer and the supply contacts that an order nobody confirmed in time has expired."""
+
+    def text(user: User) -> str:
+        if user.id == order.user_id:
+            return _buyer_text(
+                order, f"供货方{days}天内没有确认，已自动过期，预留的数量已释放。可以重新下单，或直接电话联系供货人。"
+            )
+        return f"订单 {order.order_no} {days}天内没有确认，已自动过期：{_describe(order, user)}。预留的数量已释放。"
+
+    return _push(session, order, OrderStatus.EXPIRED, None, text, contacts=True)
+
+
+def _push(
+    session: Session,
+    order: Order,
+    status: OrderStatus,
+    actor: Identity | None,
+    text_for: Callable[[User], str],
+    contacts: bool = False,
+) -> int:
+    recipients: dict[int, User] = {}
+    if order.user_id is not None:
         buyer = session.scalar(select(User).where(User.id == order.user_id))
-        recipients = [buyer] if buyer is not None else []
+        if buyer is not None:
+            recipients[buyer.id] = buyer
+    if contacts:
+        recipients.update((user.id, user) for user in users_for_listing(session, order.listing))
     sent = 0
-    for user in recipients:
-        if user.channel not in PUSH_CHANNELS or user.id == actor.user_id:
+    for user in recipients.values():
+        if user.channel not in PUSH_CHANNELS or (actor is not None and user.id == actor.user_id):
             continue  # nobody needs a push about what they just did themselves
-        text = _status_text(order, status, user)
         enqueue(
             session,
             user,
             OrderPushKind.STATUS.value,
-            text,
+            text_for(user),
             dedupe_key=f"{OrderPushKind.STATUS.value}:{order.order_no}:{status.name}:{user.id}",
         )
         sent += 1
     return sent
 
 
-def _status_text(order: Order, status: OrderStatus, recipient: User) -> str:
-    if status is OrderStatus.CANCELLED:
-        return f"订单 {order.order_no} 已被采购方取消：{_describe(order, recipient)}。预留的数量已释放。"
+def _who_cancelled(order: Order, actor: Identity) -> str:
+    if actor.user_id is not None and actor.user_id == order.user_id:
+        return "采购方"
+    return "县里的管理员" if actor.is_admin else "供货方"
+
+
+def _cancelled_text(order: Order, recipient: User, by: str) -> str:
+    if recipient.id == order.user_id:
+        return _buyer_text(order, f"已被{by}取消，预留的数量已释放。如有疑问请联系供货联系人。")
+    return f"订单 {order.order_no} 已被{by}取消：{_describe(order, recipient)}。预留的数量已释放。"
+
+
+def _buyer_text(order: Order, what: str) -> str:
     contact = order.listing.contact
     phone = f"（供货联系人 {contact.name} {contact.phone}）" if contact else ""
     quantity = Quantity(order.quantity, order.unit)
-    return f"您的订单 {order.order_no}（{order.listing.product.name}{quantity}）{_STATUS_TEXT[status]}{phone}"
+    return f"您的订单 {order.order_no}（{order.listing.product.name}{quantity}）{what}{phone}"
