@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 # Intents that leave the order form (rules in data/rules.yml answer them); deny only when no yes/no was asked.
 LEAVING_INTENTS = ("cancel", "search_product", "deny")
-_ORDINAL = re.compile(r"(?:订购|订|选|要|第)?\s*(\d{1,2}|[一二三四五六七八九十两]{1,3})\s*(?:个|家|条|号)?(?:吧|的)?")
+_ORDINAL = re.compile(r"(?:订购|订|选|要|第)?\s?(\d{1,2}|[一二三四五六七八九十两]{1,3})\s?(?:个|家|条|号)?(?:吧|的)?")
 
 
 def ordinal_of(text: str) -> int | None:

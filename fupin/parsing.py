@@ -22,6 +22,9 @@ class ParseError(ValueError):
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万"
 _CN_NUMBER = f"[{_CN_DIGITS}]+(?:点[{_CN_DIGITS}]+)?"
 NUMBER = rf"(?:\d+(?:\.\d+)?|\.\d+|{_CN_NUMBER})"
+# Put before NUMBER in a pattern that is searched: a number is only tried where its run of digits starts, so a
+# long run that is not followed by what the pattern wants fails once, not once per digit (linear search).
+NUMBER_START = rf"(?<![0-9.{_CN_DIGITS}])"
 # Longest units first so that 公斤 wins over 斤 and 市斤 over 斤.
 UNIT = "(?:" + "|".join(sorted((re.escape(u) for u in ALL_UNITS), key=len, reverse=True)) + ")"
 

@@ -18,7 +18,7 @@ from sqlalchemy.sql import ColumnElement
 
 from fupin.models import Household, Listing, Product, ProductAlias, SupplyContact
 from fupin.outreach.users import Identity
-from fupin.parsing import NUMBER, UNIT, normalize_text
+from fupin.parsing import NUMBER, NUMBER_START, UNIT, normalize_text
 from fupin.places import Gazetteer, Place
 from fupin.values import Price, Quantity, supply_method_labels
 
@@ -392,7 +392,7 @@ class CatalogSearch:
 
 # Words around a product's name in a question or an order (哪里有, 我要买, 多少钱一斤), never part of it.
 _FRAME = re.compile(
-    rf"{NUMBER}\s*{UNIT}|请问|请|帮我|给我|我们|我想|我要|想要|想|要|给|哪里|哪儿|哪个|那里|有没有|有冇|有没|有|"
+    rf"{NUMBER_START}{NUMBER}\s?{UNIT}|请问|请|帮我|给我|我们|我想|我要|想要|想|要|给|哪里|哪儿|哪个|那里|有没有|有冇|有没|有|"
     r"卖|买|订购|订|采购|一点|一些|点|些|多少钱|多少|价格|价钱|什么价|一斤|每斤|吗|呢|啊|吧|嘛|的|了|[?？!！,，。、\s]"
 )
 _CJK_TERM = re.compile(r"^[\u4e00-\u9fff]{2,6}$")
