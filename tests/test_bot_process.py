@@ -16,12 +16,21 @@ from sqlalchemy import func, select, text
 from fupin.db import make_engine, make_session_factory
 from fupin.models import Listing, Order
 from harness.bot_process import BotProcess, child_pids, listening_sockets
-from harness.fake_telegram import FakeTelegram
+from harness.fake_telegram import FakeTelegram, Sent
 from tests.telegram_chat import button_data, messages, press_data, press_one, say_one
 
 pytestmark = pytest.mark.process
 
 BUYER = 41001
+
+
+def _order_read_back(fake: FakeTelegram, quantity: str) -> Sent:
+    """Order 龙角镇's potatoes through the form up to the read-back with its 确认下单 button."""
+    say_one(fake, BUYER, "我要买龙角镇的土豆")
+    say_one(fake, BUYER, quantity)
+    say_one(fake, BUYER, "县人民医院食堂")
+    methods = say_one(fake, BUYER, "17723635558")
+    return press_one(fake, BUYER, methods, "送货上门")
 
 
 def test_run_survives_a_crash_between_confirmation_and_reply_and_stops_cleanly_on_sigterm(
@@ -31,21 +40,11 @@ def test_run_survives_a_crash_between_confirmation_and_reply_and_stops_cleanly_o
     bot = BotProcess(fake, tmp_path, url)
     bot.start()
     try:
-        say_one(fake, BUYER, "我要买龙角镇的土豆")
-        say_one(fake, BUYER, "30斤")
-        say_one(fake, BUYER, "县人民医院食堂")
-        methods = say_one(fake, BUYER, "17723635558")
-        summary = press_one(fake, BUYER, methods, "送货上门")
+        summary = _order_read_back(fake, "30斤")
         assert "确认下单" in str(summary.reply_markup)
         # The reply to the confirmation hangs at Telegram; the bot is killed before it is answered.
         fake.fail_next("sendMessage", 200, delay=30)
-        data = next(
-            b["callback_data"]
-            for row in summary.reply_markup["inline_keyboard"]
-            for b in row
-            if "确认下单" in b["text"]
-        )
-        fake.press(BUYER, summary.message_id, data)
+        fake.press(BUYER, summary.message_id, button_data(summary, "确认下单"))
         # The fake records the reply, then holds its answer back: the bot is still waiting when killed.
         fake.wait_for(lambda f: any("下单成功" in (m.text or "") for m in messages(f, BUYER)), timeout=60)
     finally:
@@ -107,11 +106,7 @@ def test_a_crash_after_the_order_before_the_conversation_is_saved_does_not_doubl
     bot = BotProcess(fake, tmp_path, url)
     bot.start()
     try:
-        say_one(fake, BUYER, "我要买龙角镇的土豆")
-        say_one(fake, BUYER, "10斤")
-        say_one(fake, BUYER, "县人民医院食堂")
-        methods = say_one(fake, BUYER, "17723635558")
-        summary = press_one(fake, BUYER, methods, "送货上门")
+        summary = _order_read_back(fake, "10斤")
         data = button_data(summary, "确认下单")
         with engine.begin() as connection:
             connection.exec_driver_sql(
