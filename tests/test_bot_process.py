@@ -17,7 +17,7 @@ from fupin.db import make_engine, make_session_factory
 from fupin.models import Listing, Order
 from harness.bot_process import BotProcess, child_pids, listening_sockets
 from harness.fake_telegram import FakeTelegram, Sent
-from tests.telegram_chat import button_data, messages, press_data, press_one, say_one
+from tests.telegram_chat import button_data, messages, press_data, press_one, say_one, wait_messages
 
 pytestmark = pytest.mark.process
 
@@ -64,9 +64,15 @@ def test_run_survives_a_crash_between_confirmation_and_reply_and_stops_cleanly_o
         ).scalar()
     assert remembered
 
+    # Killed before it confirmed the press, the bot receives it again and answers it; the test waits for that
+    # answer, or it would be taken for the answer to what is said next.
+    redelivered = bool(fake.unconfirmed(BUYER))
+    answered = len(messages(fake, BUYER))
     restarted = BotProcess(fake, tmp_path, url, LOG_LEVEL="DEBUG")
     restarted.start(ready=2)
     try:
+        if redelivered:
+            wait_messages(fake, BUYER, answered + 1)
         assert "消费扶贫助手" in (say_one(fake, BUYER, "/start").text or "")
         listed = say_one(fake, BUYER, "我的订单")
         with sessions() as session:

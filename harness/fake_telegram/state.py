@@ -324,6 +324,11 @@ class ChatState:
                 if wanted is None or r.method.lower() == wanted
             ]
 
+    def unconfirmed(self, chat_id: int) -> list[int]:
+        """The ids of a chat's updates the bot has not confirmed yet: a restarted bot receives them again."""
+        with self._lock:
+            return [u["update_id"] for u in self._pending if self._update_meta[u["update_id"]].chat_id == chat_id]
+
     def sent_to(self, chat_id: int) -> list[Sent]:
         """The messages delivered to a chat and the text edits made there, in order."""
         with self._lock:
