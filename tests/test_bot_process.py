@@ -1,13 +1,17 @@
 """`python -m bot run` with a token: a real process that polls the fake Bot API, survives a crash, stops cleanly.
 
 Each test starts the whole bot (database, model, the actions in process) in its own process: slow, but
-it is what a county server runs. It opens no listening socket and starts no child process.
+it is what a county server runs. It starts no child process and, polling, opens no listening socket unless
+WEB_PORT asks it to serve the web console (then on 127.0.0.1 only).
 """
 
 from __future__ import annotations
 
+import http.cookiejar
 import re
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,11 +21,26 @@ from fupin.db import make_engine, make_session_factory
 from fupin.models import Listing, Order
 from harness.bot_process import BotProcess, child_pids, listening_sockets
 from harness.fake_telegram import FakeTelegram, Sent
+from harness.netproxy import free_port
 from tests.telegram_chat import button_data, messages, press_data, press_one, say_one, wait_messages
 
 pytestmark = pytest.mark.process
 
 BUYER = 41001
+ADMIN = 41009
+
+
+def _console_orders_page(port: int, token: str) -> str:
+    """Sign in with a one-time link against a served console as a browser would; returns the orders page."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    base = f"http://127.0.0.1:{port}"
+    with opener.open(f"{base}/login/{token}", timeout=30) as page:
+        assert page.status == 200
+    body = urllib.parse.urlencode({"token": token}).encode()
+    with opener.open(f"{base}/login", data=body, timeout=30) as home:  # 303 to / with the session cookie
+        assert home.status == 200 and home.url == f"{base}/" and "总览" in home.read().decode()
+    with opener.open(f"{base}/orders", timeout=30) as orders:
+        return str(orders.read().decode())
 
 
 def _order_read_back(fake: FakeTelegram, quantity: str) -> Sent:
@@ -132,7 +151,9 @@ def test_a_crash_after_the_order_before_the_conversation_is_saved_does_not_doubl
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP TRIGGER crash_before_save")
 
-    restarted = BotProcess(fake, tmp_path, url)
+    # Restarted with WEB_PORT: the same process serves the web console, on the loopback address only.
+    port = free_port()
+    restarted = BotProcess(fake, tmp_path, url, WEB_PORT=str(port), ADMIN_TELEGRAM_IDS=str(ADMIN))
     restarted.start(ready=2)
     try:
         again = press_data(fake, BUYER, summary, data)  # the buyer saw no answer and presses again
@@ -142,6 +163,11 @@ def test_a_crash_after_the_order_before_the_conversation_is_saved_does_not_doubl
             order = session.scalars(select(Order)).one()
             listing = session.get(Listing, order.listing_id)
             assert listing is not None and listing.remaining_quantity == 1990  # 10斤 reserved once, not 20
+        assert restarted.process is not None
+        assert listening_sockets(restarted.process.pid) == [("127.0.0.1", port)]
+        link = re.search(rf"http://127\.0\.0\.1:{port}/login/(\S+)", say_one(fake, ADMIN, "/web").text or "")
+        assert link, "the admin's /web link points at the console this process serves"
+        assert order.order_no in _console_orders_page(port, link[1])  # the console reads the bot's database
     finally:
         restarted.terminate()
         engine.dispose()

@@ -5,20 +5,25 @@ Trained model in process, real action server, SQLite file; only Telegram's serve
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
 
-from fupin.models import Listing, Notification, Order, Product, Township, User
+from bot.telegram.texts import ADMIN_ONLY
+from fupin.models import Listing, Notification, Order, Product, Township, User, WebLink
+from fupin.settings import Settings
 from harness.fake_telegram import FakeTelegram
 from harness.telegram_app import ADMIN_ID, RunningBot
 from tests.e2e import Bot
 from tests.helpers import GOOD_ROW, write_xlsx
 from tests.telegram_chat import messages, press, say, titles, wait_messages, wait_text, with_bot
+from web.app import create_app
 
 CONTACT = 1001  # becomes 龙角镇's contact by registering with a code
 BUYER = 2001
@@ -261,3 +266,41 @@ def test_two_failed_answers_get_a_way_out(telegram: RunningBot, fake: FakeTelegr
     (cancelled,) = press(fake, 8104, third, "取消")
     assert "已取消" in (cancelled.text or "")
     assert not _telegram_orders(bot, 8104)
+
+
+def test_an_admin_gets_a_one_time_console_link_by_chat_and_others_do_not(
+    telegram: RunningBot, fake: FakeTelegram, bot: Bot
+) -> None:
+    (refused,) = say(fake, 5101, "/web")
+    assert refused.text == ADMIN_ONLY
+    with bot.sessions() as session:
+        links_before = session.scalar(select(func.count()).select_from(WebLink))
+    (sent,) = say(fake, ADMIN_ID, "/web")
+    text = sent.text or ""
+    found = re.search(r"(http://127\.0\.0\.1:\d+)/login/(\S+)", text)
+    assert found and "一次有效" in text and "15分钟" in text, text
+    # No link preview: a preview fetch must not be what opens the link.
+    assert fake.calls("sendMessage")[-1].params["link_preview_options"]["is_disabled"] is True
+    token = found[2]
+    with bot.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(WebLink)) == links_before + 1
+        assert token not in set(session.scalars(select(WebLink.token_hash)))  # only its hash is kept
+
+    async def use(client: TestClient) -> None:
+        opened = await client.post("/login", data={"token": token}, allow_redirects=False)
+        assert opened.status == 303, await opened.text()
+        home = await client.get("/")
+        assert home.status == 200 and "总览" in await home.text()
+        again = await client.post("/login", data={"token": token}, allow_redirects=False)
+        assert again.status == 403 and "已经用过" in await again.text()
+
+    async def run() -> None:
+        url = str(bot.sessions.kw["bind"].url)
+        client = TestClient(TestServer(create_app(Settings(database_url=url), bot.sessions)))
+        await client.start_server()
+        try:
+            await use(client)
+        finally:
+            await client.close()
+
+    asyncio.run(run())
