@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fupin.catalog.search import CatalogSearch
 from fupin.orders.rules import OrderRules
 from fupin.outreach.users import Identity, identify
+from fupin.reporting.locks import DEFAULT_GRACE_DAYS
 
 logger = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -34,11 +35,20 @@ class Services:
     sessions: sessionmaker[Session]
     search: CatalogSearch
     orders: OrderRules = field(default_factory=OrderRules)
+    # Days after a quarter's deadline that contacts may still report its sales (REPORT_GRACE_DAYS).
+    report_grace_days: int = DEFAULT_GRACE_DAYS
 
 
-def make_services(sessions: sessionmaker[Session], orders: OrderRules | None = None) -> Services:
-    """The actions' services on a database's session factory (order rules from the settings, else defaults)."""
-    return Services(sessions=sessions, search=CatalogSearch(sessions), orders=orders or OrderRules())
+def make_services(
+    sessions: sessionmaker[Session], orders: OrderRules | None = None, report_grace_days: int = DEFAULT_GRACE_DAYS
+) -> Services:
+    """The actions' services on a database's session factory (rules from the settings, else defaults)."""
+    return Services(
+        sessions=sessions,
+        search=CatalogSearch(sessions),
+        orders=orders or OrderRules(),
+        report_grace_days=report_grace_days,
+    )
 
 
 @contextmanager

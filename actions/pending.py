@@ -145,7 +145,7 @@ class ActionApplyPending(FupinAction):
         draft = _draft(pending)
         try:
             with transaction(self.services) as session:
-                record_sale(session, who(session, tracker), draft)
+                record_sale(session, who(session, tracker), draft, self.services.report_grace_days)
         except SaleError as exc:
             dispatcher.utter_message(text=str(exc))
             return [SlotSet("pending", None)]

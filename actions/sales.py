@@ -62,6 +62,7 @@ class ActionReportSale(FupinAction):
                     unit_price_fen=price.get("fen") if price and price.get("unit") else None,
                     sold_on=today() - timedelta(days=days),
                     names=self.services.search.names,
+                    grace_days=self.services.report_grace_days,
                 )
         except SaleError as exc:
             dispatcher.utter_message(text=str(exc))

@@ -22,7 +22,7 @@ from fupin.reporting.kinds import ReportKind, SubmissionSource
 from fupin.reporting.locks import ReportRefused, check_open, reopen_report
 from fupin.reporting.overview import overview
 from fupin.reporting.quarter import township_report
-from fupin.reporting.sales import SaleDraft, progress, record_sale
+from fupin.reporting.sales import SaleDraft, SaleError, draft_sale, progress, record_sale
 from fupin.reporting.sales_import import ImportResult, import_sales_report
 from fupin.reporting.submissions import submit_report
 from fupin.reporting.versions import report_history, restore_version
@@ -339,3 +339,36 @@ def test_cli_history_restore_and_reopen(cli: Cli, cli_db: Database, tmp_path: Pa
     assert "已恢复龙角镇2019年第3季度附件2第1版，作为第3版" in result.stdout
     result = cli("report", "reopen", "--quarter", "2019Q3", "--township", "龙角镇")
     assert result.returncode == 1 and "没有锁定" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_a_sale_told_in_chat_respects_the_lock_and_the_deadline(sales: Database) -> None:
+    contact, admin = who(sales, "console:lj"), who(sales, "console:admin")
+    cabbage = SaleDraft("县第一中学", "白菜", Quantity(Decimal(10), JIN), 3000, today())
+    with sales.sessions() as session, session.begin():
+        submit_report(
+            session, kind=ReportKind.SALES, period=CURRENT, reporter="龙角镇", township_id=township_id(sales, "龙角镇"),
+            user_id=contact.user_id, source=SubmissionSource.CHAT, rows=0, amount_fen=0,
+        )  # fmt: skip
+    before = records(sales, "龙角镇", CURRENT)
+    for sender in (contact, admin):  # a confirmed quarter is locked for everyone until reopened
+        with sales.sessions() as session, pytest.raises(SaleError, match="已锁定"):
+            draft_sale(
+                session, sender, buyer_name="县第一中学", product="白菜", quantity=Quantity(Decimal(10), JIN),
+                amount_fen=3000, unit_price_fen=None, sold_on=today(),
+            )  # fmt: skip
+        with sales.sessions() as session, pytest.raises(SaleError, match="已锁定"):
+            record_sale(session, sender, cabbage)  # locked after the read-back: refused at confirmation too
+    assert records(sales, "龙角镇", CURRENT) == before
+    with sales.sessions() as session, session.begin():
+        reopen_report(session, ReportKind.SALES, CURRENT, "龙角镇", admin)
+    with sales.sessions() as session, session.begin():
+        record_sale(session, contact, cabbage)
+    assert ("report", "县第一中学", "白菜", 10, JIN, 3000, today()) in records(sales, "龙角镇", CURRENT)
+
+    # A sale of a quarter past its deadline and grace: refused for a contact, recorded for an admin.
+    old = SaleDraft("县第一中学", "白菜", Quantity(Decimal(5), JIN), 1500, date(2019, 9, 3))
+    with sales.sessions() as session, pytest.raises(SaleError, match="更正期限已于2019年10月15日结束"):
+        record_sale(session, contact, old)
+    with sales.sessions() as session, session.begin():
+        record_sale(session, admin, old)
+    assert ("report", "县第一中学", "白菜", 5, JIN, 1500, date(2019, 9, 3)) in records(sales, "龙角镇", Q3)

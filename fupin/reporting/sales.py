@@ -15,7 +15,9 @@ from fupin.catalog.search import CatalogNames, ProductVocabulary
 from fupin.models import REPORT_SOURCE, Buyer, Listing, SaleRecord, Township, Village
 from fupin.orders.buyers import find_or_register_buyer, purchase_remark
 from fupin.outreach.users import Identity
-from fupin.periods import Period
+from fupin.periods import Period, quarter_of
+from fupin.reporting.kinds import ReportKind
+from fupin.reporting.locks import DEFAULT_GRACE_DAYS, ReportRefused, check_open
 from fupin.reporting.rows import counted_sales
 from fupin.values import (
     ANNUAL_TARGET_FEN,
@@ -65,6 +67,7 @@ def draft_sale(
     unit_price_fen: int | None,
     sold_on: date,
     names: CatalogNames | None = None,
+    grace_days: int = DEFAULT_GRACE_DAYS,
 ) -> SaleDraft:
     """Check a reported sale and work out its amount; raises SaleError with what is missing.
 
@@ -93,6 +96,10 @@ def draft_sale(
         raise SaleError(f"{problem}。")
     if amount_fen > MAX_AMOUNT_FEN:
         raise SaleError("金额太大了，请核对一下。")
+    township_id = listing.township_id if listing else identity.township_id
+    if township_id is not None:
+        # Said before the read-back, so nobody confirms a sale that cannot be recorded.
+        _check_quarter_open(session, identity, township_id, sold_on, grace_days)
     return SaleDraft(buyer_name, name, quantity, amount_fen, sold_on, listing.id if listing else None)
 
 
@@ -107,13 +114,28 @@ def _own_listing(session: Session, identity: Identity, product_ids: list[int]) -
     return listings[0] if len(listings) == 1 else None
 
 
-def record_sale(session: Session, identity: Identity, draft: SaleDraft) -> SaleRecord:
+def _check_quarter_open(session: Session, identity: Identity, township_id: int, sold_on: date, grace_days: int) -> None:
+    # A chat-reported sale is a row of the township's 附件2: a quarter locked by 确认报送, or past its deadline
+    # plus the grace days for a contact, takes no new rows, as a file import would not.
+    township = session.get(Township, township_id)
+    assert township is not None
+    try:
+        check_open(session, ReportKind.SALES, quarter_of(sold_on), township.name, identity, grace_days=grace_days)
+    except ReportRefused as exc:
+        raise SaleError(str(exc)) from exc
+
+
+def record_sale(
+    session: Session, identity: Identity, draft: SaleDraft, grace_days: int = DEFAULT_GRACE_DAYS
+) -> SaleRecord:
     """Record a confirmed sale as a purchase record of the contact's place (附件2/附件3 row)."""
-    buyer, _created = find_or_register_buyer(session, draft.buyer_name)
     listing = session.get(Listing, draft.listing_id) if draft.listing_id else None
     township_id = listing.township_id if listing else identity.township_id
     if township_id is None:
         raise SaleError("请说明是哪个乡镇的产品。")
+    # Checked again at confirmation: the quarter may have been locked since the read-back.
+    _check_quarter_open(session, identity, township_id, draft.sold_on, grace_days)
+    buyer, _created = find_or_register_buyer(session, draft.buyer_name)
     household = listing.household if listing else None
     record = SaleRecord(
         township_id=township_id,
