@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
@@ -167,3 +168,25 @@ def test_reimporting_the_catalogue_keeps_open_orders_reserved(demo: Database, tm
     path = write_xlsx(tmp_path / "new.xlsx", [row(quantity="500斤", price="1.5元/斤", methods="送货上门、上门自提")])
     assert import_catalog_files(demo.sessions, [path]).ok
     assert _remaining(demo) == Decimal(470)
+
+
+def test_two_first_orders_of_a_new_unit_at_once_make_one_buyer(db: Database) -> None:
+    # The second registration's INSERT waits for the first transaction; when that commits, the name is taken.
+    # Before the fix the second raised IntegrityError and its order was lost.
+    with db.sessions() as first:
+        mine, created = find_or_register_buyer(first, "县林业局食堂")
+        assert created
+        with ThreadPoolExecutor(max_workers=1) as pool:
+
+            def register() -> tuple[int, bool]:
+                with db.sessions() as second, second.begin():
+                    theirs, made = find_or_register_buyer(second, "县林业局食堂")
+                    return theirs.id, made
+
+            other = pool.submit(register)
+            time.sleep(1.0)  # the other transaction reaches its INSERT and waits on this one's
+            first.commit()
+            other_id, other_created = other.result(timeout=60)
+    assert (other_id, other_created) == (mine.id, False)
+    with db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Buyer).where(Buyer.name == "县林业局食堂")) == 1

@@ -6,6 +6,7 @@ import logging
 import re
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fupin.models import Buyer
@@ -71,8 +72,15 @@ def find_or_register_buyer(
         raise ValueError("empty buyer name")
     category = category or guess_category(name)
     buyer = Buyer(name=name, category=category.value, lead_unit=category.lead_unit or "", phone=phone)
-    session.add(buyer)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(buyer)
+    except IntegrityError:
+        # Another transaction registered the same unit meanwhile (two first orders at once): theirs it is.
+        existing = session.scalar(select(Buyer).where(Buyer.name == name))
+        if existing is None:
+            raise
+        return existing, False
     logger.info("registered buyer %s as %s", name, category.value)
     return buyer, True
 
