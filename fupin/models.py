@@ -286,6 +286,8 @@ class User(Base):
     buyer_id: Mapped[Optional[int]] = Column(ForeignKey("buyers.id"))
     # For a lead unit's contact (牵头单位, e.g. 县教委): the unit whose 附件3 they report.
     lead_unit: Mapped[Optional[str]] = Column(String(50))
+    # A RoleGrant: how the role was given (NULL on rows from before 0008: treated as the configuration's).
+    granted_by: Mapped[Optional[str]] = Column(String(10))
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
 
 

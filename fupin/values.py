@@ -240,6 +240,14 @@ class Role(str, enum.Enum):
     ADMIN = "admin"
 
 
+class RoleGrant(str, enum.Enum):
+    """How a user got their role: which of them a restart with another ADMIN_TELEGRAM_IDS may take back."""
+
+    CONFIG = "config"  # ADMIN_TELEGRAM_IDS at a start; the configuration takes back what it granted
+    CODE = "code"  # a registration code an admin issued
+    COMMAND = "command"  # `python -m bot users add` on the server
+
+
 class OrderStatus(str, enum.Enum):
     """Life of an order: 待确认 → 已确认 → 已送达 → 已付款, or 已取消 / 已拒绝 / 已过期 (never confirmed)."""
 

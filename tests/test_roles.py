@@ -12,8 +12,8 @@ from sqlalchemy import update
 
 from fupin.models import RegistrationCode, utcnow
 from fupin.outreach.registration import RegistrationError, issue_code, open_codes, redeem_code, revoke_code
-from fupin.outreach.users import bind_user, demote_unlisted_admins, identify, revoke_user
-from fupin.values import Role
+from fupin.outreach.users import bind_configured_admins, bind_user, identify, revoke_user
+from fupin.values import Role, RoleGrant
 from harness.fake_telegram import FakeTelegram
 from harness.telegram_app import ADMIN_ID, RunningBot
 from tests.conftest import Cli, Database
@@ -39,16 +39,35 @@ def test_a_revoked_contact_is_a_buyer_without_places(db: Database, caplog: pytes
     assert not contact.may_manage_place(contact.township_id or 0, None)
 
 
-def test_admins_not_configured_lose_the_role(db: Database) -> None:
+def test_admins_the_configuration_made_and_no_longer_lists_lose_the_role(db: Database) -> None:
     with db.sessions() as session, session.begin():
-        for user in ("telegram:1", "telegram:2"):
-            bind_user(session, user, Role.ADMIN)
+        assert bind_configured_admins(session, "telegram", ["1", "2"]) == []
         bind_user(session, "console:admin", Role.ADMIN)  # the console's admin is no Telegram account
-        demoted = demote_unlisted_admins(session, "telegram", ["1"])
+        bind_user(session, "telegram:3", Role.ADMIN)  # `users add --role admin` on the server
+        issue = issue_code(session, Role.ADMIN)
+    with db.sessions() as session, session.begin():
+        redeem_code(session, "telegram:4", issue.code)  # an admin by registration code
+    with db.sessions() as session, session.begin():
+        demoted = bind_configured_admins(session, "telegram", ["1"])
         assert [user.external_id for user in demoted] == ["2"]
+    senders = ("telegram:1", "telegram:2", "telegram:3", "telegram:4", "console:admin")
     with db.sessions() as session:
-        roles = {s: identify(session, s).role for s in ("telegram:1", "telegram:2", "console:admin")}
-    assert roles == {"telegram:1": Role.ADMIN, "telegram:2": Role.BUYER, "console:admin": Role.ADMIN}
+        roles = {s: identify(session, s).role for s in senders}
+    assert roles == {
+        "telegram:1": Role.ADMIN,
+        "telegram:2": Role.BUYER,  # the configuration made it and names it no more
+        "telegram:3": Role.ADMIN,  # the operator's grant and the code's outlive a restart
+        "telegram:4": Role.ADMIN,
+        "console:admin": Role.ADMIN,
+    }
+    with db.sessions() as session, session.begin():
+        assert revoke_user(session, "telegram:4") is Role.ADMIN  # revoking is how they lose it
+        assert bind_configured_admins(session, "telegram", ["1"]) == []
+        assert identify(session, "telegram:4").role is Role.BUYER
+    # Named again, a demoted admin is an admin again.
+    with db.sessions() as session, session.begin():
+        bind_configured_admins(session, "telegram", ["1", "2"])
+        assert identify(session, "telegram:2").role is Role.ADMIN
 
 
 def test_open_codes_are_listed_without_the_code_and_can_be_revoked(db: Database) -> None:
@@ -116,7 +135,7 @@ STRANGER = 74003
 def telegram(bot: Bot, fake: FakeTelegram) -> Iterator[RunningBot]:
     """The bot started with only ADMIN_ID configured, on a database that still has another Telegram admin."""
     with bot.sessions() as session, session.begin():
-        bind_user(session, f"telegram:{UNLISTED_ADMIN}", Role.ADMIN)
+        bind_user(session, f"telegram:{UNLISTED_ADMIN}", Role.ADMIN, grant=RoleGrant.CONFIG)
         bind_user(session, f"telegram:{CONTACT}", Role.CONTACT, township="龙角镇")
     with with_bot(bot, fake) as running:
         yield running

@@ -24,9 +24,8 @@ from bot.telegram.chat import set_admin_commands, set_public_commands
 from bot.telegram.pushes import PushSender
 from bot.telegram.retry import call_with_retry
 from bot.telegram.runtime import BotData, Runtime
-from fupin.outreach.users import bind_user, demote_unlisted_admins, sender_of
+from fupin.outreach.users import bind_configured_admins
 from fupin.settings import Settings
-from fupin.values import Role
 
 if TYPE_CHECKING:
     from aiohttp.web import AppRunner
@@ -137,12 +136,10 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
 
 
 def _bind_admins(runtime: Runtime, admin_ids: tuple[int, ...]) -> list[int]:
-    # The configuration is the truth about Telegram admins: those named are admins in the database too (where
-    # the dialogue looks roles up), any other Telegram admin loses the role. Returns the demoted chat ids.
+    # Those named are admins in the database too (where the dialogue looks roles up); an admin the configuration
+    # made and no longer names loses the role. Returns the demoted chat ids.
     with runtime.sessions() as session, session.begin():
-        for admin_id in admin_ids:
-            bind_user(session, sender_of(CHANNEL, admin_id), Role.ADMIN)
-        demoted = demote_unlisted_admins(session, CHANNEL, [str(admin_id) for admin_id in admin_ids])
+        demoted = bind_configured_admins(session, CHANNEL, [str(admin_id) for admin_id in admin_ids])
         return [int(user.external_id) for user in demoted if user.external_id.isdigit()]
 
 

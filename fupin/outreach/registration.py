@@ -23,7 +23,7 @@ from fupin.outreach.users import bind_user
 from fupin.parsing import ParseError
 from fupin.places import Gazetteer
 from fupin.settings import TIMEZONE
-from fupin.values import Role, lead_units
+from fupin.values import Role, RoleGrant, lead_units
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +137,7 @@ def redeem_code(session: Session, sender_id: str, text: str, display_name: str =
         village=village.short_name if village else None,
         lead_unit=row.lead_unit,
         display_name=row.display_name or display_name,
+        grant=RoleGrant.CODE,
     )
     session.execute(
         update(RegistrationCode)

@@ -6,13 +6,13 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from fupin.models import Listing, SupplyContact, User
 from fupin.parsing import ParseError
 from fupin.places import Gazetteer
-from fupin.values import Role
+from fupin.values import Role, RoleGrant
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,7 @@ def bind_user(
     village: str | None = None,
     display_name: str = "",
     lead_unit: str | None = None,
+    grant: RoleGrant = RoleGrant.COMMAND,
 ) -> User:
     """Bind a chat identity to a role (and, for a contact, a township or village); raises ParseError."""
     channel, external = split_sender(sender_id)
@@ -125,6 +126,7 @@ def bind_user(
     user.township_id, user.village_id, user.contact_id = township_id, village_id, contact_id
     user.lead_unit = lead_unit if role is Role.LEAD else None
     user.display_name = display_name or user.display_name or ""
+    user.granted_by = grant.value
     session.flush()
     logger.info("bound %s as %s (township=%s village=%s)", sender_id, role.value, township_id, village_id)
     return user
@@ -166,10 +168,16 @@ def revoke_user(session: Session, sender_id: str) -> Role | None:
     return previous
 
 
-def demote_unlisted_admins(session: Session, channel: str, admin_ids: Iterable[str]) -> list[User]:
-    """Admins of a channel not in its configured list lose the role (the list is the truth); returns them."""
+def bind_configured_admins(session: Session, channel: str, admin_ids: Iterable[str]) -> list[User]:
+    """Make the configured ids admins and take the role back from admins the configuration made and no longer
+    lists; an admin by registration code or by the command line keeps it (revoke takes it). Returns the demoted."""
     listed = set(admin_ids)
-    query = select(User).where(User.channel == channel, User.role == Role.ADMIN.value)
+    for external in sorted(listed):
+        existing = session.scalar(select(User).where(User.channel == channel, User.external_id == external))
+        if existing is None or existing.role != Role.ADMIN.value:
+            bind_user(session, sender_of(channel, external), Role.ADMIN, grant=RoleGrant.CONFIG)
+    configured = or_(User.granted_by == RoleGrant.CONFIG.value, User.granted_by.is_(None))
+    query = select(User).where(User.channel == channel, User.role == Role.ADMIN.value, configured)
     demoted = [user for user in session.scalars(query) if user.external_id not in listed]
     for user in demoted:
         _demote(user)
@@ -182,3 +190,4 @@ def _demote(user: User) -> None:
     user.role = Role.BUYER.value
     user.township_id = user.village_id = user.contact_id = None
     user.lead_unit = None
+    user.granted_by = None
