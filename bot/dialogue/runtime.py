@@ -47,7 +47,9 @@ class DialogueRuntime:
 
         engine = make_engine(settings.database_url)
         try:
-            services = make_services(make_session_factory(engine), OrderRules.from_settings(settings), settings.report_grace_days)
+            services = make_services(
+                make_session_factory(engine), OrderRules.from_settings(settings), settings.report_grace_days
+            )
             assistant = Assistant.load(
                 model_path(settings),
                 action_endpoint_for(settings, services),
