@@ -65,7 +65,7 @@ validate: vocab ## Check the Rasa training data and domain
 eval-nlu: train ## NLU on one screen: both held-out sets, 5-fold cross-validation, confusions, negations, targets
 	$(PY) -m nlu.evaluate --model $(MODEL) --folds 5 --out results/nlu-eval.json
 
-lint: $(DEV_INSTALLED) ## Check style (ruff) and types (mypy on fupin, bot, actions, nlu, harness)
+lint: $(DEV_INSTALLED) ## Check style (ruff) and types (mypy on all the code: fupin bot actions nlu web harness tests bench)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy

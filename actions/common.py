@@ -7,7 +7,7 @@ import asyncio
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
@@ -58,7 +58,7 @@ def transaction(services: Services) -> Iterator[Session]:
         yield session
 
 
-def in_worker_thread(method: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+def in_worker_thread(method: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
     """Run a blocking (database) method in a worker thread, so the bot's event loop keeps serving others."""
 
     @functools.wraps(method)

@@ -14,6 +14,7 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from sqlalchemy import insert, select
@@ -34,7 +35,7 @@ PRODUCTS = [
     "蓝莓", "金银花", "天麻", "党参", "黄精", "百合", "竹笋", "蕨菜", "豆腐干", "米", "荞麦", "高粱", "绿豆",
     "红豆", "芝麻", "花生", "鸭蛋", "鹅", "鸭", "兔", "鱼", "牛肉", "羊肉", "火腿", "香肠", "酸菜", "泡菜", "粉条",
 ]  # fmt: skip
-QUERIES = [
+QUERIES: list[dict[str, Any]] = [
     {"product": "土豆"},
     {"product": "洋芋"},
     {"product": "蜂密"},

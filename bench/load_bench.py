@@ -45,7 +45,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -405,7 +405,7 @@ def check_database(
         + (f" e.g. {(lost + duplicated + unknown + wrong)[:3]}" if not ok else "")
     )
     released = {OrderStatus.CANCELLED.value, OrderStatus.REJECTED.value}
-    taken: Counter[int] = Counter()
+    taken: dict[int, Decimal] = defaultdict(Decimal)
     for row in rows:
         if row.status not in released:
             taken[row.listing_id] += Decimal(row.quantity)

@@ -65,6 +65,7 @@ def test_the_in_process_endpoint_answers_as_the_action_server_would(services: Se
     endpoint = InProcessEndpoint(build_executor(services))
     call = action_call("action_search_products", entities=[{"entity": "product", "value": "土豆"}])
     answer = asyncio.run(endpoint.request(json=call, method="post"))
+    assert answer is not None
     assert RemoteAction("action_search_products", endpoint)._validate_action_result(answer)
     assert "土豆共4条" in answer["responses"][0]["text"]
     assert json.loads(json.dumps(answer)) == answer  # plain JSON values only

@@ -12,7 +12,15 @@ from typing import Any
 
 import httpx
 import pytest
-from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -93,7 +101,7 @@ def test_inline_keyboard_press_reaches_the_application(fake: FakeTelegram) -> No
 
     async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        assert query is not None and query.message is not None
+        assert query is not None and isinstance(query.message, Message)
         seen.append((query.data, query.message.reply_markup))
         await query.answer()
         if query.message.reply_markup is not None:
@@ -187,7 +195,8 @@ def test_document_round_trip(fake: FakeTelegram, tmp_path: Path) -> None:
     async def main() -> None:
         async with make_bot(fake) as bot:
             [update] = await bot.get_updates()
-            document = update.message.document if update.message else None
+            assert update.message is not None
+            document = update.message.document
             assert document is not None and document.file_name == "目录.xlsx"
             assert document.file_size == source.stat().st_size and update.message.caption == "新目录"
             telegram_file = await document.get_file()

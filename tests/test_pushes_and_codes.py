@@ -6,6 +6,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -91,7 +92,7 @@ def test_normalise_code_forgives_confusable_letters() -> None:
     assert normalise_code("OIL") == "011"
 
 
-def _user(db: Database, sender: str, role: Role = Role.BUYER, **kw: str) -> User:
+def _user(db: Database, sender: str, role: Role = Role.BUYER, **kw: Any) -> User:
     with db.sessions() as session, session.begin():
         return bind_user(session, sender, role, **kw)
 

@@ -92,7 +92,7 @@ def test_the_lease_holder_fires_the_jobs_and_another_takes_over(sqlite_db: Datab
 def test_a_holder_that_loses_the_lease_stops_its_scheduler(sqlite_db: Database, settings: Settings) -> None:
     async def scenario() -> None:
         service = await start_reminders(settings, sqlite_db.sessions)
-        assert service.is_leader
+        assert service.is_leader and service.scheduler is not None
         assert {job.id for job in service.scheduler.get_jobs()} <= {
             TICK_JOB,
             CATCH_UP_JOB,

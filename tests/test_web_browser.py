@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
@@ -22,6 +23,9 @@ from fupin.settings import PROJECT_ROOT, Settings
 from tests.conftest import Cli, sqlite_copy
 from tests.web_data import ADMIN, link_for, seed_console
 from web.app import create_app
+
+if TYPE_CHECKING:
+    from selenium.webdriver import Chrome
 
 pytestmark = pytest.mark.process
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -74,7 +78,7 @@ class ServerThread:
 
 
 @pytest.fixture
-def chrome(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+def chrome(tmp_path: Path) -> Iterator[Chrome]:
     """Headless Chromium with downloads going to tmp_path/downloads and the browser's console log kept."""
     from selenium.webdriver.chrome.service import Service
 
@@ -97,7 +101,7 @@ def chrome(tmp_path: Path) -> Iterator[webdriver.Chrome]:
         driver.quit()
 
 
-def _check_page(driver: webdriver.Chrome, name: str) -> None:
+def _check_page(driver: Chrome, name: str) -> None:
     # Each page at a PC's width and a phone's, and nothing wrong in the browser's console.
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for size, (width, height) in SIZES.items():
@@ -108,7 +112,7 @@ def _check_page(driver: webdriver.Chrome, name: str) -> None:
     driver.set_window_size(*SIZES["pc"])
 
 
-def _click_and_load(driver: webdriver.Chrome, element: object) -> None:
+def _click_and_load(driver: Chrome, element: object) -> None:
     # A click that submits a form: wait until the next page has replaced this one.
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
@@ -128,9 +132,7 @@ def _wait_for_file(folder: Path, timeout: float = 30) -> Path:
     raise AssertionError(f"no download in {folder}")
 
 
-def test_the_console_in_a_real_browser(
-    chrome: webdriver.Chrome, cli: Cli, sqlite_template: Path, tmp_path: Path
-) -> None:
+def test_the_console_in_a_real_browser(chrome: Chrome, cli: Cli, sqlite_template: Path, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 

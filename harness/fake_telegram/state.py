@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from harness.fake_telegram.errors import ApiError
 from harness.fake_telegram.html import utf16_length
@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # faults.py builds on ChatState
     from harness.fake_telegram.faults import _Fault
 
 logger = logging.getLogger(__name__)
+S = TypeVar("S", bound="ChatState")  # wait_for's predicate gets the fake itself (FakeTelegram in tests)
 
 DEFAULT_TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuv"
 DEFAULT_FIRST_NAME = "用户"
@@ -373,7 +374,7 @@ class ChatState:
             lines.extend(f"  webhook error: {error}" for error in self._webhook_errors[-5:])
         return "\n".join(lines)
 
-    def wait_for(self, predicate: Callable[[ChatState], bool], timeout: float = 30.0) -> None:
+    def wait_for(self: S, predicate: Callable[[S], bool], timeout: float = 30.0) -> None:
         """Poll until predicate(self) holds; AssertionError with the recent calls otherwise."""
         wait_until(lambda: predicate(self), timeout, self.describe)
 

@@ -14,7 +14,11 @@ def _parse(intent: str) -> dict[str, Any]:
 
 
 def test_macro_f1_and_the_worst_confusions() -> None:
-    examples = [("要五十斤", "inform", []), ("来五十斤腊肉", "order_product", []), ("不想买了", "cancel", [])]
+    examples: list[tuple[str, str, list[dict[str, Any]]]] = [
+        ("要五十斤", "inform", []),
+        ("来五十斤腊肉", "order_product", []),
+        ("不想买了", "cancel", []),
+    ]
     scores = score(examples, [_parse("inform"), _parse("inform"), _parse("order_product")])
     assert scores.accuracy == pytest.approx(1 / 3)
     # inform: P 1/2, R 1 → 2/3; order_product: P 0, R 0 → 0; cancel: 0.
