@@ -285,7 +285,7 @@ def test_vocabulary_refusals_and_errors_change_nothing(people: Database) -> None
         ("删除别名藤梨", "没有叫“藤梨”的别名"),
         ("删除红薯的别名洋芋", "“洋芋”是“土豆”的别名，不是“红薯”的"),
         ("把土豆并入洋芋", "“土豆”和“洋芋”是同一个产品"),
-            ("把火龙果并入土豆", "目录里没有产品“火龙果”"),
+        ("把火龙果并入土豆", "目录里没有产品“火龙果”"),
     ]:
         events, messages = run(ActionManageVocabulary(services), tracker(text, sender=ADMIN))
         assert reason in messages[0]["text"], (text, messages)
