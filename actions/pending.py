@@ -1,4 +1,4 @@
-"""Confirmations: applying or declining what was read back (an order, a stock change, a sale), and cancel."""
+"""Confirmations: applying or declining what was read back (an order, stock, a sale, a vocabulary change), and cancel."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from actions.readback import Freshness, ReadBackKind, freshness
 from actions.sales import read_back_sale
 from actions.search import ActionSearchProducts
 from actions.stock import read_back
+from actions.vocabulary import apply_vocabulary, read_back_vocabulary
 from fupin.catalog import stock
+from fupin.catalog.vocabulary_requests import VocabularyRequest
 from fupin.orders.lifecycle import LOGISTICS_RULE, DuplicateOrder, OrderError, place_order, refuse_if_placed
 from fupin.parsing import parse_quantity, parse_supply_method
 from fupin.reporting.sales import SaleDraft, SaleError, record_sale
@@ -32,7 +34,7 @@ def _clear_order() -> list[dict[str, Any]]:
 
 
 class ActionApplyPending(FupinAction):
-    """Apply what the user just confirmed: place the order, change the stock, or record the sale."""
+    """Apply what the user just confirmed: place the order, change the stock, record the sale, change the names."""
 
     def name(self) -> str:
         return "action_apply_pending"
@@ -65,6 +67,8 @@ class ActionApplyPending(FupinAction):
             return self._order(dispatcher, tracker, key)
         if kind is ReadBackKind.STOCK:
             return self._stock(dispatcher, tracker, pending)
+        if kind is ReadBackKind.VOCABULARY:
+            return apply_vocabulary(self.services, dispatcher, tracker, pending)
         return self._sale(dispatcher, tracker, pending)
 
     def _read_again(
@@ -84,6 +88,9 @@ class ActionApplyPending(FupinAction):
             except stock.StockError as exc:
                 dispatcher.utter_message(text=str(exc))
                 return [SlotSet("pending", None)]
+        if kind is ReadBackKind.VOCABULARY:
+            request = VocabularyRequest.from_slot(pending["request"])
+            return read_back_vocabulary(self.services, dispatcher, tracker, request)
         return read_back_sale(dispatcher, tracker, _draft(pending))
 
     def _order(self, dispatcher: CollectingDispatcher, tracker: Tracker, key: str) -> list[dict[str, Any]]:

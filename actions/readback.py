@@ -1,4 +1,4 @@
-"""Read-backs waiting for a yes (an order, a stock change, a sale): each carries a key and when it was shown.
+"""Read-backs waiting for a yes (order, stock change, sale, vocabulary change): each has a key and a time shown.
 
 The key makes a confirmation count once (a double press, or the same confirmation again after a crash
 that lost the answer); the time lets an old read-back be refused instead of applied days later.
@@ -22,6 +22,7 @@ class ReadBackKind(str, enum.Enum):
     ORDER = "order"
     STOCK = "stock"
     SALE = "sale"
+    VOCABULARY = "vocabulary"
 
 
 class Freshness(enum.Enum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,13 +13,18 @@ from sqlalchemy import select
 
 from actions.common import Services, make_services
 from actions.orders import ActionOrderSummary, ValidateOrderForm, operation_of
-from actions.pending import ActionCancel
+from actions.pending import ActionApplyPending, ActionCancel
 from actions.search import ActionSearchProducts
 from actions.stock import ActionStockUpdate, price_of
+from actions.stock_history import ActionStockHistory
+from actions.vocabulary import ActionManageVocabulary
+from fupin.catalog.listings import CatalogWriter, ListingDraft
 from fupin.db import make_engine, make_session_factory
-from fupin.models import Listing, Product
+from fupin.models import Listing, Product, ProductAlias, VocabularyChange
+from fupin.outreach.users import bind_user
+from fupin.places import Gazetteer
 from fupin.setup import seed_demo
-from fupin.values import Price
+from fupin.values import JIN, Price, Quantity, Role, SupplyMethod
 from tests.conftest import Database
 
 
@@ -177,3 +183,131 @@ def test_a_new_session_carries_over_only_the_buyers_unit_and_phone(services: Ser
     assert [e["event"] for e in events] == ["session_started", "slot", "action"]
     assert events[1]["name"] == "known_buyer"
     assert events[1]["value"] == {"org": "县人民医院食堂", "phone": "13912345678"}
+
+
+# Issue #19: the county keeps the vocabulary by chat; issue #20: a contact's stock history.
+
+ADMIN = "console:vocab-admin"
+CONTACT = "console:history-contact"
+
+
+@pytest.fixture
+def people(demo: Database) -> Database:
+    """The demo catalogue with a county admin and 龙角镇's supply contact."""
+    with demo.sessions() as session, session.begin():
+        bind_user(session, ADMIN, Role.ADMIN)
+        bind_user(session, CONTACT, Role.CONTACT, township="龙角镇", display_name="李xx")
+    return demo
+
+
+def _pending(events: list[dict[str, Any]]) -> Any:
+    (value,) = [e["value"] for e in events if e.get("event") == "slot" and e["name"] == "pending"]
+    return value
+
+
+def _aliases(db: Database) -> dict[str, str]:
+    with db.sessions() as session:
+        return dict(session.execute(select(ProductAlias.alias, Product.name).join(Product)).all())
+
+
+def test_an_admins_alias_is_read_back_then_applied_with_the_admin_as_actor(people: Database) -> None:
+
+    services = make_services(people.sessions)
+    # The NLU knows no 藤梨 yet: the names come from the sentence, not from entities.
+    asked = tracker("把“藤梨”设为猕猴桃的别名", [{"entity": "product", "value": "猕猴桃"}], sender=ADMIN)
+    events, messages = run(ActionManageVocabulary(services), asked)
+    assert messages[0]["text"].startswith("将把“藤梨”设为“猕猴桃”的别名")
+    assert [b["title"] for b in messages[0]["buttons"]] == ["确认修改", "不改了"]
+    pending = _pending(events)
+    assert pending["kind"] == "vocabulary" and pending["request"]["name"] == "藤梨" and len(pending["key"]) == 32
+    assert "藤梨" not in _aliases(people)  # nothing changes before the yes
+
+    services.search.names.get(people.sessions())  # the names cache is warm, as in the running bot
+    events, messages = run(ActionApplyPending(services), tracker("确认", slots={"pending": pending}, sender=ADMIN))
+    assert messages[0]["text"] == "已把“藤梨”设为“猕猴桃”的别名，现在说“藤梨”就能找到“猕猴桃”。"
+    assert _pending(events) is None
+    assert _aliases(people)["藤梨"] == "猕猴桃"
+    with people.sessions() as session:
+        change = session.scalars(select(VocabularyChange)).one()
+        assert (change.kind, change.product, change.name, change.actor) == ("alias_added", "猕猴桃", "藤梨", ADMIN)
+    # The shared names cache was refreshed at once: search (and the NLU's matcher) know the word now.
+    with people.sessions() as session:
+        vocabulary, _gazetteer = services.search.names.get(session)
+    assert [m.product for m in vocabulary.match("藤梨")] == ["猕猴桃"]
+
+
+def test_a_merge_read_back_names_what_moves_and_the_answer_what_moved(people: Database) -> None:
+
+    with people.sessions() as session, session.begin():
+        draft = ListingDraft(
+            place=Gazetteer.load(session).resolve_region("龙角镇张家村", None),
+            product_name="红心猕猴桃",
+            variety="",
+            quantity=Quantity(Decimal(600), JIN),
+            price=Price(800, JIN),
+            supply_methods=SupplyMethod.DELIVERY,
+            contact_name="李xx",
+            contact_phone="17723635558",
+        )
+        CatalogWriter(session).write_all([draft])
+    services = make_services(people.sessions)
+    events, messages = run(ActionManageVocabulary(services), tracker("红心猕猴桃合并到猕猴桃，品种红心", sender=ADMIN))
+    assert "将把“红心猕猴桃”合并到“猕猴桃”，品种“红心”：“红心猕猴桃”的目录1条（连同订单0个）" in messages[0]["text"]
+    events, messages = run(
+        ActionApplyPending(services), tracker("好的", slots={"pending": _pending(events)}, sender=ADMIN)
+    )
+    assert messages[0]["text"] == (
+        "已把“红心猕猴桃”合并到“猕猴桃”，品种“红心”：转过去目录1条、订单0个、销售记录0条；“红心猕猴桃”已设为“猕猴桃”的别名。"
+    )
+    with people.sessions() as session:
+        (listing,) = session.scalars(select(Listing).join(Product).where(Product.name == "猕猴桃")).all()
+        assert listing.variety == "红心"
+        assert session.scalar(select(Product).where(Product.name == "红心猕猴桃")) is None
+
+
+def test_vocabulary_refusals_and_errors_change_nothing(people: Database) -> None:
+
+    services = make_services(people.sessions)
+    before = _aliases(people)
+    # A buyer (or a supply contact) is refused before anything is read back.
+    for sender in ("console:someone", CONTACT):
+        events, messages = run(ActionManageVocabulary(services), tracker("把奇异果设为猕猴桃的别名", sender=sender))
+        assert "只有县里的管理员" in messages[0]["text"] and events == [] and not messages[0].get("buttons")
+    # A forged confirmation from a buyer is refused by the domain too.
+    forged = {"kind": "vocabulary", "key": "k", "shown_at": "2999-01-01T00:00:00+00:00", "session": None,
+              "request": {"kind": "add_alias", "name": "藤梨", "product": "猕猴桃", "variety": None}}  # fmt: skip
+    _events, messages = run(ActionApplyPending(services), tracker("确认", slots={"pending": forged}))
+    assert "只有县里的管理员" in messages[0]["text"]
+    # The admin gets the domain's reasons: an alias of another product, an unknown product or alias.
+    for text, reason in [
+        ("把洋芋设为红薯的别名", "“洋芋”已经是“土豆”的别名，请先删除"),
+        ("把藤梨设为火龙果的别名", "目录里没有产品“火龙果”"),
+        ("删除别名藤梨", "没有叫“藤梨”的别名"),
+        ("删除红薯的别名洋芋", "“洋芋”是“土豆”的别名，不是“红薯”的"),
+        ("把土豆并入洋芋", "“土豆”和“洋芋”是同一个产品"),
+        ("把火龙果并入土豆", "目录里没有产品“火龙果”"),
+    ]:
+        events, messages = run(ActionManageVocabulary(services), tracker(text, sender=ADMIN))
+        assert reason in messages[0]["text"], (text, messages)
+        assert _pending(events) is None
+    # Wording it cannot read gets the examples.
+    events, messages = run(ActionManageVocabulary(services), tracker("别名的事情问一下", sender=ADMIN))
+    assert messages[0]["response"] == "utter_vocabulary_how" and events == []
+    assert _aliases(people) == before
+
+
+def test_stock_history_for_a_contact_and_refused_for_others(people: Database, services: Services) -> None:
+
+    potato = [{"entity": "product", "value": "土豆"}]
+    events, messages = run(ActionStockHistory(services), tracker("土豆的库存记录", potato, sender=CONTACT))
+    text = messages[0]["text"]
+    assert events == [] and text.startswith(f"#{_potato_id(people)} 龙角镇张家村 王某某 土豆 库存记录")
+    assert "附件1导入 可售+2000 计划+2000 → 可售2000 已预订0 计划2000" in text and "泥溪镇" not in text
+    # Another township's listing, a buyer, and no product named.
+    place = [*potato, {"entity": "location", "value": "泥溪镇"}]
+    _events, messages = run(ActionStockHistory(services), tracker("泥溪镇土豆的库存记录", place, sender=CONTACT))
+    assert messages[0]["text"] == "您只能查看自己负责的村（乡镇）的产品，土豆不在您的范围内。"
+    _events, messages = run(ActionStockHistory(services), tracker("土豆的库存记录", potato))
+    assert "才能查看库存记录" in messages[0]["text"]
+    _events, messages = run(ActionStockHistory(services), tracker("库存记录", sender=CONTACT))
+    assert messages[0]["response"] == "utter_stock_history_which"

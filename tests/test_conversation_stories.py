@@ -333,3 +333,58 @@ def _admin_dropped(bot: Bot, sender: str, answers: list[Said]) -> None:
 @check("admin: an unknown product and an order cancelled by 不想订了")
 def _admin_unknown(bot: Bot, sender: str, answers: list[Said]) -> None:
     assert "目录里暂时没有火龙果" in answers[0].text and "已取消" in answers[2].text
+
+
+def _aliases(bot: Bot) -> dict[str, str]:
+    from fupin.models import Product, ProductAlias
+
+    with bot.sessions() as session:
+        return dict(session.execute(select(ProductAlias.alias, Product.name).join(Product)).all())
+
+
+def _vocabulary_changes(bot: Bot) -> list[tuple[str, str, str]]:
+    from fupin.models import VocabularyChange
+
+    with bot.sessions() as session:
+        rows = session.execute(select(VocabularyChange.kind, VocabularyChange.name, VocabularyChange.actor))
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+@check("admin: an alias set by chat is found at once")
+def _alias_by_chat(bot: Bot, sender: str, answers: list[Said]) -> None:
+    assert "将把“山药蛋”设为“土豆”的别名" in answers[0].text and ("确认修改", "/affirm") in answers[0].buttons
+    assert "已把“山药蛋”设为“土豆”的别名" in answers[1].text
+    assert _aliases(bot)["山药蛋"] == "土豆" and _vocabulary_changes(bot) == [("alias_added", "山药蛋", sender)]
+    # Found by the live vocabulary, not the model (山药蛋 is in no training data): the 土豆 listings.
+    assert "土豆共4条" in answers[2].text and "目录里暂时没有" not in answers[2].text
+
+
+@check("admin: an alias removal dropped by 不改了")
+def _alias_removal_dropped(bot: Bot, sender: str, answers: list[Said]) -> None:
+    assert "将删除“猕猴桃”的别名“奇异果”" in answers[0].text and "已取消" in answers[1].text
+    assert _aliases(bot)["奇异果"] == "猕猴桃" and _vocabulary_changes(bot) == []
+
+
+@check("admin: a merge of a product the catalogue lacks")
+def _merge_unknown(bot: Bot, sender: str, answers: list[Said]) -> None:
+    assert "目录里没有产品“红心猕猴桃”" in answers[0].text
+    assert "现在没有需要确认的事项" in answers[1].text and _vocabulary_changes(bot) == []
+
+
+@check("buyer: the vocabulary is the county's")
+def _vocabulary_refused(bot: Bot, sender: str, answers: list[Said]) -> None:
+    assert "只有县里的管理员" in answers[0].text and not answers[0].buttons
+    assert _vocabulary_changes(bot) == []
+
+
+@check("township: the stock history of a product")
+def _stock_history(bot: Bot, sender: str, answers: list[Said]) -> None:
+    # 龙角镇's contact sees 龙角镇's 土豆 (imported from the demo 附件1), never 泥溪镇's.
+    assert "龙角镇张家村" in answers[0].text and "库存记录" in answers[0].text and "附件1导入" in answers[0].text
+    assert "可售2000" in answers[0].text and "泥溪镇" not in answers[0].text
+    assert "蜂蜜" in answers[1].text and "可售300" in answers[1].text
+
+
+@check("buyer: the stock history is for supply contacts")
+def _stock_history_refused(bot: Bot, sender: str, answers: list[Said]) -> None:
+    assert "才能查看库存记录" in answers[0].text and "可售" not in answers[0].text

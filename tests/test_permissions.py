@@ -34,7 +34,20 @@ from bot.telegram import app as telegram_app
 from fupin.catalog import ledger, stock
 from fupin.catalog.files import import_catalog_files
 from fupin.catalog.search import CatalogSearch
-from fupin.models import Listing, Order, Product, RegistrationCode, SaleRecord, StockMove, User, Village
+from fupin.catalog.stock_history import history_reply
+from fupin.catalog.vocabulary import VocabularyError
+from fupin.catalog.vocabulary_requests import RequestKind, VocabularyRequest, apply, preview
+from fupin.models import (
+    Listing,
+    Order,
+    Product,
+    ProductAlias,
+    RegistrationCode,
+    SaleRecord,
+    StockMove,
+    User,
+    Village,
+)
 from fupin.orders.lifecycle import OrderError, change_order, orders_for, place_order, view
 from fupin.outreach import one_time
 from fupin.outreach.registration import RegistrationError, issue_code, redeem_code
@@ -79,6 +92,10 @@ TABLE = {
     # a buyer's phone to the contacts of the listing ordered, admins, and the buyer themself.
     "sees A's household names": "N N Y N Y N Y",
     "sees the buyer's phone": "N Y Y N Y N Y",
+    # The stock ledger of a listing goes to those who manage it (issue #20: 土豆的库存记录).
+    "see A's stock history (张家村)": "N N Y N Y N Y",
+    # The product vocabulary is the county's (issue #19: aliases and merges, by chat or the command line).
+    "keep the vocabulary": "N N N N N N Y",
 }
 CASES = [
     pytest.param(role, operation, flag == "Y", id=f"{operation}-{role}")
@@ -343,6 +360,39 @@ def op_phone(world: World, sender: str, tmp_path: Path) -> bool:
     return seen == BUYER_PHONE
 
 
+def op_history(world: World, sender: str, tmp_path: Path) -> bool:
+    with world.sessions() as session:
+        try:
+            answer = history_reply(session, identify(session, sender), "土豆", "张家村")
+        except stock.StockError as exc:
+            assert "查看" in str(exc), exc
+            return False
+    assert answer.startswith(f"#{world.potato_a} 龙角镇张家村") and "库存记录" in answer, answer
+    return True
+
+
+def op_vocabulary(world: World, sender: str, tmp_path: Path) -> bool:
+    alias = f"测试名{uuid.uuid4().hex[:6]}"
+    request = VocabularyRequest(RequestKind.ADD_ALIAS, alias, "土豆")
+    with world.sessions() as session:
+        try:  # the read-back
+            preview(session, identify(session, sender), request)
+            previewed = True
+        except VocabularyError:
+            previewed = False
+    try:  # the confirmation (a forged one too): checked again
+        with world.sessions() as session, session.begin():
+            apply(session, identify(session, sender), request)
+        applied = True
+    except VocabularyError as exc:
+        assert "只有县里的管理员" in str(exc), exc
+        applied = False
+    with world.sessions() as session:
+        stored = session.scalar(select(ProductAlias.alias).where(ProductAlias.alias == alias))
+    assert (stored is not None) == applied == previewed
+    return applied
+
+
 OPERATIONS: dict[str, Callable[[World, str, Path], bool]] = {
     "search the catalogue": op_search,
     "place an order": op_order,
@@ -358,6 +408,8 @@ OPERATIONS: dict[str, Callable[[World, str, Path], bool]] = {
     "A's sales summary": _summary("龙角镇这个季度卖了多少", "龙角镇"),
     "sees A's household names": op_household,
     "sees the buyer's phone": op_phone,
+    "see A's stock history (张家村)": op_history,
+    "keep the vocabulary": op_vocabulary,
 }
 
 

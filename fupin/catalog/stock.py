@@ -77,6 +77,23 @@ class StockChange:
         return cls(int(data["listing_id"]), StockKind(str(data["kind"])), quantity, price)
 
 
+class Purpose(enum.Enum):
+    """Why someone asks for the listings they manage: what a refusal names."""
+
+    UPDATE = "update"  # 土豆还剩两百斤
+    HISTORY = "history"  # 土豆的库存记录
+
+    @property
+    def wanted(self) -> str:
+        """What the person wanted to do, in "只有…才能…"."""
+        return "修改库存和价格" if self is Purpose.UPDATE else "查看库存记录"
+
+    @property
+    def verb(self) -> str:
+        """The verb of "您只能…自己负责的村（乡镇）的产品"."""
+        return "修改" if self is Purpose.UPDATE else "查看"
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A listing a stock message may be about."""
@@ -93,14 +110,22 @@ def _label(listing: Listing) -> str:
 
 
 def candidates(
-    session: Session, identity: Identity, product: str, place: str | None = None, names: CatalogNames | None = None
+    session: Session,
+    identity: Identity,
+    product: str,
+    place: str | None = None,
+    names: CatalogNames | None = None,
+    purpose: Purpose = Purpose.UPDATE,
 ) -> list[Candidate]:
     """The listings of a product that this person may update (optionally at a place); raises StockError.
 
-    `names`: the process's cached vocabulary and gazetteer (read afresh from the database without it).
+    `names`: the process's cached vocabulary and gazetteer (read afresh from the database without it);
+    `purpose`: what the refusals say the person wanted to do.
     """
     if not (identity.is_admin or identity.is_contact):
-        raise StockError("只有登记过的供货联系人（或县里的管理员）才能修改库存和价格。如需登记，请联系县农业农村委。")
+        raise StockError(
+            f"只有登记过的供货联系人（或县里的管理员）才能{purpose.wanted}。如需登记，请联系县农业农村委。"
+        )
     vocabulary, gazetteer = names.get(session) if names is not None else (ProductVocabulary.load(session), None)
     matches = vocabulary.match(product)
     if not matches and names is not None:
@@ -123,7 +148,7 @@ def candidates(
     mine = [li for li in listings if identity.may_manage(li)]
     if not mine:
         if listings:
-            raise StockError(f"您只能修改自己负责的村（乡镇）的产品，{matches[0].product}不在您的范围内。")
+            raise StockError(f"您只能{purpose.verb}自己负责的村（乡镇）的产品，{matches[0].product}不在您的范围内。")
         raise StockError(f"没有找到{matches[0].product}的供货信息。")
     return [Candidate(li.id, _label(li)) for li in mine]
 

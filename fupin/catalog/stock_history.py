@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fupin.catalog.listings import canonical_product_name
-from fupin.catalog.stock import candidates
+from fupin.catalog.search import CatalogNames
+from fupin.catalog.stock import Purpose, candidates
 from fupin.models import CatalogImport, Listing, MoveKind, Order, Product, StockMove, Township, User
 from fupin.outreach.users import Identity
 from fupin.settings import TIMEZONE
@@ -157,8 +158,18 @@ def listings_of(session: Session, township: str, product: str) -> list[int]:
     )
 
 
-def history_reply(session: Session, identity: Identity, product: str, place: str | None = None, last: int = 10) -> str:
-    """The chat answer to "土豆的库存记录": the recent moves of each listing this person manages; raises StockError."""
-    found = candidates(session, identity, product, place)
+def history_reply(
+    session: Session,
+    identity: Identity,
+    product: str,
+    place: str | None = None,
+    last: int = 10,
+    names: CatalogNames | None = None,
+) -> str:
+    """The chat answer to "土豆的库存记录": the recent moves of each listing this person manages; raises StockError.
+
+    `names`: the process's cached vocabulary and gazetteer (read afresh from the database without it).
+    """
+    found = candidates(session, identity, product, place, names=names, purpose=Purpose.HISTORY)
     histories = [h for c in found if (h := stock_history(session, c.listing_id)) is not None]
     return "\n\n".join(h.text(last=last) for h in histories)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from fupin.catalog.listings import ProductNames, add_alias, canonical_product_name
 from fupin.models import Listing, Order, Product, ProductAlias, SaleRecord, VocabularyChange
+from fupin.outreach.users import Identity
 from fupin.parsing import normalize_text
 
 logger = logging.getLogger(__name__)
@@ -89,8 +90,14 @@ def _product(session: Session, name: str) -> Product:
     return product
 
 
-def add_product_alias(session: Session, alias: str, product: str, actor: str) -> None:
-    """Make `alias` another name of an existing product (奇异果 → 猕猴桃); raises VocabularyError."""
+def check_may_edit(identity: Identity) -> None:
+    """Only county admins keep the vocabulary by chat (the command line is the county's operator)."""
+    if not identity.is_admin:
+        raise VocabularyError("只有县里的管理员才能修改产品名称、别名和合并产品。如需修改，请联系县农业农村委。")
+
+
+def check_alias(session: Session, alias: str, product: str) -> tuple[str, str]:
+    """The alias and the product it would name, as stored (奇异果, 猕猴桃); raises VocabularyError if it cannot be added."""
     alias, product = _name(alias), _name(product)
     target = canonical_product_name(session, product)
     if target is None:
@@ -101,11 +108,27 @@ def add_product_alias(session: Session, alias: str, product: str, actor: str) ->
     if known is not None:
         if session.scalar(select(Product.id).where(Product.name == alias)) is not None:
             raise VocabularyError(
-                f"“{alias}”是目录里的一个产品，请用合并：catalog products merge {alias} --into {target}"
+                f"“{alias}”是目录里的一个产品，请用合并：把{alias}并入{target}"
+                f"（命令行：catalog products merge {alias} --into {target}）"
             )
         raise VocabularyError(f"“{alias}”已经是“{known}”的别名，请先删除")
+    return alias, target
+
+
+def add_product_alias(session: Session, alias: str, product: str, actor: str) -> None:
+    """Make `alias` another name of an existing product (奇异果 → 猕猴桃); raises VocabularyError."""
+    alias, target = check_alias(session, alias, product)
     add_alias(session, target, alias)
     _record(session, ChangeKind.ALIAS_ADDED, target, alias, actor)
+
+
+def alias_owner(session: Session, alias: str) -> str:
+    """The product an alias names; raises VocabularyError when there is no such alias."""
+    alias = _name(alias)
+    product = session.scalar(select(Product.name).join(ProductAlias).where(ProductAlias.alias == alias))
+    if product is None:
+        raise VocabularyError(f"没有叫“{alias}”的别名")
+    return product
 
 
 def remove_product_alias(session: Session, alias: str, actor: str) -> str:
@@ -121,13 +144,28 @@ def remove_product_alias(session: Session, alias: str, actor: str) -> str:
     return product
 
 
-def merge_products(session: Session, source: str, target: str, actor: str, variety: str | None = None) -> MergeResult:
-    """Fold product `source` into `target`: its listings (with their orders), sale records and aliases follow.
+@dataclass(frozen=True)
+class MergePlan:
+    """What merging a product into another would move, before it is done."""
 
-    The source's name stays as an alias of the target, so what people write keeps working. Listings of
-    the source without a variety get `variety` (by default what the source's name adds to the target's:
-    红心猕猴桃 → 红心). Raises VocabularyError, changing nothing, when a moved listing would collide.
-    """
+    source: str
+    target: str
+    variety: str
+    listings: int
+    orders: int
+
+
+@dataclass(frozen=True)
+class _Merge:
+    old: Product
+    new: Product
+    variety: str
+    listings: list[Listing]
+    keys: dict[int, str]
+    orders: int
+
+
+def _plan(session: Session, source: str, target: str, variety: str | None) -> _Merge:
     source_name, target_name = _name(source), _name(target)
     old = _product(session, source_name)
     new = _product(session, canonical_product_name(session, target_name) or target_name)
@@ -151,8 +189,26 @@ def merge_products(session: Session, source: str, target: str, actor: str, varie
     orders = 0
     if listings:
         orders = session.scalar(select(func.count(Order.id)).where(Order.listing_id.in_(list(keys)))) or 0
-    for listing in listings:
-        listing.listing_key = keys[listing.id]
+    return _Merge(old, new, variety, listings, keys, orders)
+
+
+def plan_merge(session: Session, source: str, target: str, variety: str | None = None) -> MergePlan:
+    """What `merge_products` would move, changing nothing; raises VocabularyError as it would."""
+    plan = _plan(session, source, target, variety)
+    return MergePlan(plan.old.name, plan.new.name, plan.variety, len(plan.listings), plan.orders)
+
+
+def merge_products(session: Session, source: str, target: str, actor: str, variety: str | None = None) -> MergeResult:
+    """Fold product `source` into `target`: its listings (with their orders), sale records and aliases follow.
+
+    The source's name stays as an alias of the target, so what people write keeps working. Listings of
+    the source without a variety get `variety` (by default what the source's name adds to the target's:
+    红心猕猴桃 → 红心). Raises VocabularyError, changing nothing, when a moved listing would collide.
+    """
+    plan = _plan(session, source, target, variety)
+    old, new, variety = plan.old, plan.new, plan.variety
+    for listing in plan.listings:
+        listing.listing_key = plan.keys[listing.id]
         listing.variety = listing.variety or variety
         listing.product_id = new.id
     sale_records = _rename_sale_records(session, old.name, new.name, variety)
@@ -164,9 +220,10 @@ def merge_products(session: Session, source: str, target: str, actor: str, varie
     session.delete(old)
     session.flush()
     add_alias(session, new.name, old.name)
-    detail = f"listings={len(listings)} orders={orders} sale_records={sale_records} aliases={moved_aliases}"
+    listings, orders = len(plan.listings), plan.orders
+    detail = f"listings={listings} orders={orders} sale_records={sale_records} aliases={moved_aliases}"
     _record(session, ChangeKind.MERGED, new.name, old.name, actor, variety=variety, detail=detail)
-    return MergeResult(old.name, new.name, variety, len(listings), orders, sale_records, moved_aliases)
+    return MergeResult(old.name, new.name, variety, listings, orders, sale_records, moved_aliases)
 
 
 def _moved_key(key: str, old_product: str, old_variety: str, new_product: str, new_variety: str) -> str:
