@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import FupinAction, Services, button, entity_value, text_of, who
 from actions.leaving import forget_order, stopped_form
-from actions.unknown import say_unknown_product, unknown_product_in
+from actions.unknown import ASK_THE_COUNTY, say_unknown_product, unknown_product_in
 from fupin.catalog.search import ListingView, SearchResult, UnknownProduct
 from fupin.outreach.users import Identity
 from fupin.values import format_yuan
@@ -75,7 +75,7 @@ def show_results(
             ]
             dispatcher.utter_message(text="\n".join(notes + lines), buttons=buttons)
         else:
-            dispatcher.utter_message(text="没有找到符合条件的供货信息。可以换个产品或地方问问。")
+            dispatcher.utter_message(text=nothing_listed(result, place))
         return []
     what = result.products[0].product if result.products else "产品"
     where = "、".join(p.label for p in result.places[:2]) if result.places else "全县"
@@ -97,6 +97,21 @@ def show_results(
         SlotSet("search_page", {"product": product, "place": place, "offset": last} if more else None),
         shown_event(offset, result.listings),
     ]
+
+
+def nothing_listed(result: SearchResult, place: str | None) -> str:
+    """A known product or place with no listing anywhere asked: the answer names what was asked."""
+    what = result.products[0].product if result.products else None
+    where = result.places[0].label if result.places else place
+    if what and where:
+        first = f"{where}暂时没有{what}的供货信息，其他乡镇也没有。"
+    elif what:
+        first = f"目录里暂时没有{what}的供货信息。"
+    elif where:
+        first = f"{where}暂时没有登记的农特产品，可以问问别的乡镇。"
+    else:
+        first = "没有找到符合条件的供货信息。"
+    return "\n".join([first, ASK_THE_COUNTY] if what else [first])
 
 
 def shown_event(offset: int, listings: list[ListingView]) -> dict[str, Any]:

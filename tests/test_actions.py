@@ -175,6 +175,17 @@ def test_search_names_an_unknown_product(services: Services) -> None:
     assert {"event": "slot", "name": "shown", "value": None, "timestamp": None} in events
 
 
+def test_a_known_product_nobody_lists_is_named_with_the_place_asked(services: Services) -> None:
+    # 猕猴桃 is a product of the alias list that no listing of the demo catalogue has.
+    _events, messages = run(
+        ActionSearchProducts(services), tracker("哪里有猕猴桃", [{"entity": "product", "value": "猕猴桃"}])
+    )
+    assert messages[0]["text"].startswith("目录里暂时没有猕猴桃的供货信息。") and "县农业农村委" in messages[0]["text"]
+    entities = [{"entity": "product", "value": "猕猴桃"}, {"entity": "location", "value": "龙角镇"}]
+    _events, messages = run(ActionSearchProducts(services), tracker("龙角镇有猕猴桃吗", entities))
+    assert messages[0]["text"].startswith("龙角镇暂时没有猕猴桃的供货信息，其他乡镇也没有。")
+
+
 def test_a_new_session_carries_over_only_the_buyers_unit_and_phone(services: Services) -> None:
     from actions.session import ActionSessionStart
 
