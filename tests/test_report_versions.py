@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, text
 
+from fupin.catalog.search import CatalogSearch
 from fupin.db import make_engine, make_session_factory, upgrade
 from fupin.models import ReportVersion, SaleRecord
 from fupin.outreach.users import Identity, bind_user, identify
@@ -341,6 +342,10 @@ def test_cli_history_restore_and_reopen(cli: Cli, cli_db: Database, tmp_path: Pa
     assert result.returncode == 1 and "没有锁定" in result.stdout and "Traceback" not in result.stderr
 
 
+def _longjiao_potato(db: Database) -> int:
+    return CatalogSearch(db.sessions).search(product="土豆", place="龙角镇").listings[0].listing_id
+
+
 def test_a_sale_told_in_chat_respects_the_lock_and_the_deadline(sales: Database) -> None:
     contact, admin = who(sales, "console:lj"), who(sales, "console:admin")
     cabbage = SaleDraft("县第一中学", "白菜", Quantity(Decimal(10), JIN), 3000, today())
@@ -350,14 +355,17 @@ def test_a_sale_told_in_chat_respects_the_lock_and_the_deadline(sales: Database)
             user_id=contact.user_id, source=SubmissionSource.CHAT, rows=0, amount_fen=0,
         )  # fmt: skip
     before = records(sales, "龙角镇", CURRENT)
-    for sender in (contact, admin):  # a confirmed quarter is locked for everyone until reopened
-        with sales.sessions() as session, pytest.raises(SaleError, match="已锁定"):
-            draft_sale(
-                session, sender, buyer_name="县第一中学", product="白菜", quantity=Quantity(Decimal(10), JIN),
-                amount_fen=3000, unit_price_fen=None, sold_on=today(),
-            )  # fmt: skip
-        with sales.sessions() as session, pytest.raises(SaleError, match="已锁定"):
-            record_sale(session, sender, cabbage)  # locked after the read-back: refused at confirmation too
+    with sales.sessions() as session, pytest.raises(SaleError, match="已锁定"):
+        draft_sale(
+            session, contact, buyer_name="县第一中学", product="白菜", quantity=Quantity(Decimal(10), JIN),
+            amount_fen=3000, unit_price_fen=None, sold_on=today(),
+        )  # fmt: skip
+    with sales.sessions() as session, pytest.raises(SaleError, match="已锁定"):
+        record_sale(session, contact, cabbage)  # locked after the read-back: refused at confirmation too
+    # An admin's sale of one of 龙角镇's listings is a row of the same locked report.
+    potato = SaleDraft("县第一中学", "土豆", Quantity(Decimal(10), JIN), 1500, today(), _longjiao_potato(sales))
+    with sales.sessions() as session, pytest.raises(SaleError, match="已锁定"):
+        record_sale(session, admin, potato)
     assert records(sales, "龙角镇", CURRENT) == before
     with sales.sessions() as session, session.begin():
         reopen_report(session, ReportKind.SALES, CURRENT, "龙角镇", admin)
@@ -366,9 +374,9 @@ def test_a_sale_told_in_chat_respects_the_lock_and_the_deadline(sales: Database)
     assert ("report", "县第一中学", "白菜", 10, JIN, 3000, today()) in records(sales, "龙角镇", CURRENT)
 
     # A sale of a quarter past its deadline and grace: refused for a contact, recorded for an admin.
-    old = SaleDraft("县第一中学", "白菜", Quantity(Decimal(5), JIN), 1500, date(2019, 9, 3))
+    old = SaleDraft("县第一中学", "土豆", Quantity(Decimal(5), JIN), 750, date(2019, 9, 3), _longjiao_potato(sales))
     with sales.sessions() as session, pytest.raises(SaleError, match="更正期限已于2019年10月15日结束"):
         record_sale(session, contact, old)
     with sales.sessions() as session, session.begin():
         record_sale(session, admin, old)
-    assert ("report", "县第一中学", "白菜", 5, JIN, 1500, date(2019, 9, 3)) in records(sales, "龙角镇", Q3)
+    assert ("report", "县第一中学", "土豆", 5, JIN, 750, date(2019, 9, 3)) in records(sales, "龙角镇", Q3)
