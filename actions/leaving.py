@@ -7,6 +7,8 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
+from actions.choices import CHOICE_SLOT
+
 # What an order in progress holds; the unit and phone stay (the same canteen usually orders again).
 ORDER_SLOTS = ("listing_id", "quantity", "supply_method", "requested_slot", "asked")
 
@@ -18,5 +20,5 @@ def stopped_form(tracker: Tracker) -> bool:
 
 
 def forget_order() -> list[dict[str, Any]]:
-    """Events that drop the order in progress and anything waiting for confirmation."""
-    return [SlotSet(slot, None) for slot in ORDER_SLOTS] + [SlotSet("pending", None)]
+    """Events that drop the order in progress and anything waiting for confirmation or a pick."""
+    return [SlotSet(slot, None) for slot in ORDER_SLOTS] + [SlotSet("pending", None), SlotSet(CHOICE_SLOT, None)]

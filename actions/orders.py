@@ -28,6 +28,7 @@ from actions.common import (
 from actions.readback import ReadBackKind, read_back_slot
 from actions.unknown import say_unknown_product, unknown_product_in
 from fupin.catalog.search import ListingView
+from fupin.mentions import fold_width
 from fupin.models import Listing
 from fupin.orders.buyers import clean_unit_name
 from fupin.orders.lifecycle import LOGISTICS_RULE, OrderError, Quote, change_order, orders_for, quote
@@ -47,14 +48,31 @@ logger = logging.getLogger(__name__)
 
 # Intents that leave the order form (rules in data/rules.yml answer them); deny only when no yes/no was asked.
 LEAVING_INTENTS = ("cancel", "search_product", "deny")
-_ORDINAL = re.compile(r"(?:订购|订|选|要|第)?\s?(\d{1,2}|[一二三四五六七八九十两]{1,3})\s?(?:个|家|条|号)?(?:吧|的)?")
+# Intents a typed pick of a listed result may come with: choose_listing (第二个, 订购2) or, inside a
+# sentence that also orders, order_product.
+PICK_INTENTS = ("choose_listing", "order_product")
+# A typed pick: 订购2, 第二个, 就要第三个, 1号, 我要订第二家的, 麻烦帮我选第一个, 第一个就行.
+_PICK_HEAD = r"(?:(?:要得|好的?|行|嗯)\s?)?(?:麻烦|请)?(?:帮我|帮我们|给我)?(?:那|那就|就|我|我们|我就)?(?:要|选|订购|订|买|拿){0,2}(?:上面|上边|列表里)?(?:的)?"
+_PICK_TAIL = r"(?:那个|那家|那条)?(?:的)?(?:就行|就好|就可以|好了)?(?:吧|嘛|哈|啊|呀)?"
+_ORDINAL = re.compile(_PICK_HEAD + r"(?:第)?\s?(\d{1,2}|[一二三四五六七八九十两]{1,3})\s?(?:个|家|条|号)?" + _PICK_TAIL)
+_LAST = re.compile(_PICK_HEAD + r"最后(?:一|那)?(?:个|家|条)?" + _PICK_TAIL)
+_CLAUSES = re.compile(r"\s*[，,。;；!！]+\s*")
 
 
-def ordinal_of(text: str) -> int | None:
-    """The number of a choice in a bare answer (订购1, 第二个, 2, 第3家), else None."""
-    match = _ORDINAL.fullmatch(text.strip())
-    number = parse_number(match[1]) if match else None
-    return int(number) if number is not None and 0 < number == int(number) else None
+def ordinal_of(text: str, count: int | None = None) -> int | None:
+    """The number of a choice in a typed pick (订购1, 第二个, 就要第三个, 1号, 第３家), else None.
+
+    最后一个 is the last of `count` choices, when the count is known. A pick may come with more
+    (第二个，30斤): the first clause that is a pick counts.
+    """
+    for clause in _CLAUSES.split(fold_width(text).strip()):
+        if count and _LAST.fullmatch(clause):
+            return count
+        match = _ORDINAL.fullmatch(clause)
+        number = parse_number(match[1]) if match else None
+        if number is not None and 0 < number == int(number):
+            return int(number)
+    return None
 
 
 def intent_of(tracker: Tracker) -> str:
@@ -135,12 +153,14 @@ class ValidateOrderForm(UsesServices, FormValidationAction):
     def extract_listing_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """A bare choice: 第二个 or 龙角镇的 among the offered listings, or 订购1 of the search just shown."""
+        """A typed pick: 第二个 or 龙角镇的 among the offered listings, or 订购1 of the search just shown."""
         if entity_value(tracker, "listing_id"):
             return {}
-        number = ordinal_of(text_of(tracker))
+        text = text_of(tracker)
         if tracker.get_slot("requested_slot") == "listing_id":
+            # The same whatever the intent (choose_listing for 第二个, inform for 龙角镇的): it answers the question.
             choices = listing_choices(self.services, tracker.get_slot("product"), order_place(tracker))
+            number = ordinal_of(text, len(choices))
             place = entity_value(tracker, "location")
             if number is not None and number <= len(choices):
                 return {"listing_id": str(choices[number - 1].listing_id)}
@@ -148,11 +168,16 @@ class ValidateOrderForm(UsesServices, FormValidationAction):
             if len(at_place) == 1:
                 return {"listing_id": str(at_place[0].listing_id)}
             return {}
-        if intent_of(tracker) != "order_product" or tracker.get_slot("requested_slot"):
+        if intent_of(tracker) not in PICK_INTENTS or tracker.get_slot("requested_slot"):
             return {}
+        # The order starts with a pick of the search just shown (订购2, 就要第三个, 最后那个).
         shown = tracker.get_slot("shown") or {}
+        number = ordinal_of(text, max((int(n) for n in shown), default=None))
         if number is not None and str(number) in shown:
-            return {"listing_id": str(shown[str(number)])}  # 订购2 right after a search
+            return {"listing_id": str(shown[str(number)])}
+        if number is not None and intent_of(tracker) == "choose_listing":
+            dispatcher.utter_message(text=f"刚才的结果里没有第{number}个。" if shown else "还没有列出可以选的结果。")
+            return {}
         product = tracker.get_slot("product")
         if number is None and product and not entity_value(tracker, "product"):
             # 我要买30斤 right after a search with a single listing in stock: that one.

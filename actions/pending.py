@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.choices import CHOICE_SLOT
 from actions.common import FupinAction, entity_value, transaction, who
 from actions.leaving import forget_order, stopped_form
 from actions.orders import ActionManageOrder, ActionOrderSummary
@@ -144,7 +145,7 @@ class ActionApplyPending(FupinAction):
             return [SlotSet("pending", None)]
         self.services.search.names.refresh()
         dispatcher.utter_message(text=f"已更新：{text}")
-        return [SlotSet("pending", None)]
+        return [SlotSet("pending", None), SlotSet(CHOICE_SLOT, None)]
 
     def _sale(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, pending: dict[str, Any]
@@ -187,7 +188,7 @@ class ActionDenyPending(FupinAction):
             return []
         if pending:
             dispatcher.utter_message(text="好的，没有修改。")
-            return [SlotSet("pending", None)]
+            return [SlotSet("pending", None), SlotSet(CHOICE_SLOT, None)]
         dispatcher.utter_message(text="好的。还需要什么可以随时说。")
         return []
 

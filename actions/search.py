@@ -10,6 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.choices import CHOICE_SLOT
 from actions.common import FupinAction, Services, button, entity_value, text_of, who
 from actions.leaving import forget_order, stopped_form
 from actions.unknown import ASK_THE_COUNTY, say_unknown_product, unknown_product_in
@@ -74,8 +75,8 @@ def show_results(
                 if v.in_stock
             ]
             dispatcher.utter_message(text="\n".join(notes + lines), buttons=buttons)
-        else:
-            dispatcher.utter_message(text=nothing_listed(result, place))
+            return shown_events(0, result.alternatives)
+        dispatcher.utter_message(text=nothing_listed(result, place))
         return []
     what = result.products[0].product if result.products else "产品"
     where = "、".join(p.label for p in result.places[:2]) if result.places else "全县"
@@ -95,7 +96,7 @@ def show_results(
     dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
     return [
         SlotSet("search_page", {"product": product, "place": place, "offset": last} if more else None),
-        shown_event(offset, result.listings),
+        *shown_events(offset, result.listings),
     ]
 
 
@@ -117,6 +118,11 @@ def nothing_listed(result: SearchResult, place: str | None) -> str:
 def shown_event(offset: int, listings: list[ListingView]) -> dict[str, Any]:
     """Remember the numbers the results were shown with, so that a typed 订购2 orders the second."""
     return SlotSet("shown", {str(offset + i): v.listing_id for i, v in enumerate(listings, 1) if v.in_stock})
+
+
+def shown_events(offset: int, listings: list[ListingView]) -> list[dict[str, Any]]:
+    """The numbers shown, and that a typed pick now chooses among them (not among a stock message's listings)."""
+    return [shown_event(offset, listings), SlotSet(CHOICE_SLOT, None)]
 
 
 def unknown_product_answer(

@@ -68,7 +68,7 @@ _PRICE_SPANS = re.compile(
 )
 _PHONE_SPANS = re.compile(r"(?<![\d+])(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)|(?<!\d)0\d{2,3}[\s-]?\d{7,8}(?!\d)")
 _QUANTITY_SPANS = re.compile(
-    rf"{_NOT_SCIENTIFIC}(?<![第哪这那每几钱价块元.{_NOT_AFTER}{_DIGITS}]){NUMBER}(?:来|多|余)?{UNIT}半?(?!季度|月|人|星期|小时|问题|订单|单|钟)"
+    rf"{_NOT_SCIENTIFIC}(?<![第哪这那每几钱价块元.{_NOT_AFTER}{_DIGITS}])(?<!最后){NUMBER}(?:来|多|余)?{UNIT}半?(?!季度|月|人|星期|小时|问题|订单|单|钟)"
     rf"|(?<![{_NOT_AFTER}{_DIGITS}])半{UNIT}"
 )
 _ORDER_NO_SPANS = re.compile(r"(?<![0-9A-Za-z])XF\d{6}[0-9A-F]{6}(?![0-9A-Za-z])", re.IGNORECASE)

@@ -119,7 +119,7 @@ def test_stock_update_from_a_stranger_is_refused(services: Services) -> None:
     entities = [{"entity": "product", "value": "土豆"}, {"entity": "quantity", "value": "200斤"}]
     events, messages = run(ActionStockUpdate(services), tracker("土豆还剩两百斤", entities))
     assert "只有登记过的供货联系人" in messages[0]["text"]
-    assert events == [{"event": "slot", "timestamp": None, "name": "pending", "value": None}]
+    assert [(e["name"], e["value"]) for e in events] == [("pending", None), ("choice_for", None)]
 
 
 def test_cancel_after_the_form_was_stopped(services: Services) -> None:
@@ -153,6 +153,39 @@ def test_bare_choices_are_read_as_numbers() -> None:
     from actions.orders import ordinal_of
 
     assert [ordinal_of(t) for t in ("订购1", "第二个", "2", "第3家", "30斤", "土豆")] == [1, 2, 2, 3, None, None]
+    picks = ("就要第三个", "选第二个", "1号", "我要订第二家的", "麻烦帮我选第一个", "第２个", "要得，就第二个")
+    assert [ordinal_of(t) for t in picks] == [3, 2, 1, 2, 1, 2, 2]
+    # A pick that says more (第二个，30斤) counts by its first clause that is a pick; 最后 needs the count.
+    assert [ordinal_of(t) for t in ("第二个，30斤", "50斤，第一个", "上面那个", "13912345678")] == [2, 1, None, None]
+    assert (ordinal_of("最后一个", 4), ordinal_of("选最后那家"), ordinal_of("2 斤")) == (4, None, None)
+
+
+def test_a_typed_pick_chooses_among_a_stock_messages_listings(demo: Database, services: Services) -> None:
+    from actions.stock import ActionChooseListing
+    from fupin.outreach.users import bind_user
+    from fupin.values import Role
+
+    with demo.sessions() as session, session.begin():
+        bind_user(session, "console:nx", Role.CONTACT, township="泥溪镇")
+    message = [{"entity": "product", "value": "黑木耳"}, {"entity": "quantity", "value": "100斤"}]
+    events, messages = run(ActionStockUpdate(services), tracker("黑木耳还剩100斤", message, sender="console:nx"))
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert slots["choice_for"] == "stock" and [t[:3] for t in titles] == ["1. ", "2. "]
+    second = titles[1][3:].split(" ")[0]
+    events, messages = run(
+        ActionChooseListing(services), tracker("第二个", slots={"pending": slots["pending"]}, sender="console:nx")
+    )
+    assert second in messages[0]["text"] and "确认吗" in messages[0]["text"]
+    read_back = next(e["value"] for e in events if e["name"] == "pending")
+    assert read_back["kind"] == "stock" and read_back["change"]["listing_id"] == slots["pending"]["choices"][1]
+    # A pick that names none of them asks again; with nothing offered there is nothing to choose.
+    _events, messages = run(
+        ActionChooseListing(services), tracker("第五个", slots={"pending": slots["pending"]}, sender="console:nx")
+    )
+    assert "请从上面2条里选一条" in messages[0]["text"]
+    _events, messages = run(ActionChooseListing(services), tracker("第二个", sender="console:nx"))
+    assert messages[0]["response"] == "utter_nothing_to_choose"
 
 
 def test_an_unknown_product_is_found_in_the_sentence_with_close_names(services: Services) -> None:

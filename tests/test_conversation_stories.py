@@ -266,6 +266,42 @@ def _second(bot: Bot, sender: str, answers: list[Said]) -> None:
     assert second and second[1] in answers[1].text and "要订多少" in answers[1].text
 
 
+@check("buyer: 就要第二个 after a search orders that result")
+def _typed_pick_after_search(bot: Bot, sender: str, answers: list[Said]) -> None:
+    second = re.search(r"2\. (\S+) 黑木耳", answers[0].text)
+    assert second and f"{second[1]}的黑木耳还剩" in answers[1].text and "要订多少" in answers[1].text
+    assert f"黑木耳（{second[1]}" in answers[5].text
+    (order,) = _orders(bot, sender)
+    with bot.sessions() as session:
+        listing = session.get(Listing, order.listing_id)
+        assert listing is not None and listing.place_label == second[1]
+    assert order.quantity == Decimal(20) and "下单成功" in answers[6].text
+
+
+@check("buyer: 选第二个 in the order form orders from the second place")
+def _typed_pick_in_form(bot: Bot, sender: str, answers: list[Said]) -> None:
+    second = re.search(r"2\. (\S+) ", answers[0].text)
+    assert second and f"{second[1]}的蜂蜜还剩" in answers[1].text
+    (order,) = _orders(bot, sender)
+    assert order.quantity == Decimal(5) and order.buyer_name == "个人"
+    with bot.sessions() as session:
+        listing = session.get(Listing, order.listing_id)
+        assert listing is not None and listing.place_label == second[1]
+
+
+@check("buyer: a pick at the quantity question is answered, then the question again")
+def _pick_not_now(bot: Bot, sender: str, answers: list[Said]) -> None:
+    first = re.search(r"1\. (\S+) ", answers[0].text)
+    assert first and f"{first[1]}的蜂蜜还剩" in answers[1].text
+    assert "这一步不用选哪一家" in answers[2].text and f"{first[1]}的蜂蜜还剩" in answers[2].text
+    assert "已取消" in answers[3].text and not _orders(bot, sender)
+
+
+@check("buyer: a pick with nothing listed asks what to buy")
+def _pick_without_list(bot: Bot, sender: str, answers: list[Said]) -> None:
+    assert "还没有列出可以选的结果" in answers[0].text and "要买什么产品" in answers[0].text
+
+
 @check("buyer: 龙角镇的 chooses by place")
 def _by_place(bot: Bot, sender: str, answers: list[Said]) -> None:
     assert "龙角镇高家村的蜂蜜还剩" in answers[1].text
@@ -313,6 +349,17 @@ def _sale_cancelled(bot: Bot, sender: str, answers: list[Said]) -> None:
     assert "已取消" in answers[1].text
     with bot.sessions() as session:
         assert not session.scalars(select(SaleRecord).where(SaleRecord.buyer_name == "县中医院")).all()
+
+
+@check("township nixi: a typed pick between the township's two listings of a stock message")
+def _stock_typed_pick(bot: Bot, sender: str, answers: list[Said]) -> None:
+    buttons = [title for title, _payload in answers[0].buttons]
+    assert len(buttons) == 2 and buttons[1].startswith("2. ")
+    assert "确认吗" in answers[1].text and "已更新" in answers[2].text
+    with bot.sessions() as session:
+        first, second = (session.get(Listing, int(p.split('"')[-2])) for _t, p in answers[0].buttons)
+        assert first is not None and second is not None
+        assert second.remaining_quantity == Decimal(100) and first.remaining_quantity != Decimal(100)
 
 
 @check("village: stock update of the village's potatoes")

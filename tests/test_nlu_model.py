@@ -33,13 +33,19 @@ def test_held_out_set_stays_above_its_floor(bot: Bot) -> None:
         assert scores.f1(entity)[2] >= 0.93, (entity, scores.errors)
 
 
+def _confusion_counts(scores: Scores) -> list[tuple[str, str, int]]:
+    # Counts only: the independent set's utterances are not shown to whoever works on data/.
+    return [(gold, predicted, count) for gold, predicted, count, _example in scores.confusions(30)]
+
+
 def test_independent_held_out_set_stays_above_its_floor(bot: Bot) -> None:
     scores = _scores(bot, INDEPENDENT)
-    assert scores.accuracy >= INDEPENDENT_ACCURACY_FLOOR, scores.errors
+    assert scores.accuracy >= INDEPENDENT_ACCURACY_FLOOR, _confusion_counts(scores)
     for entity in ENTITY_TYPES:
-        assert scores.f1(entity)[2] >= INDEPENDENT_ENTITY_FLOOR, (entity, scores.errors)
+        assert scores.f1(entity)[2] >= INDEPENDENT_ENTITY_FLOOR, (entity, scores.f1(entity))
     # A negated order or search is never an order, nor a yes (both held-out sets).
-    assert scores.merge(_scores(bot, HOLDOUT)).negated_wrong == []
+    independent_wrong = len(scores.negated_wrong)
+    assert (independent_wrong, _scores(bot, HOLDOUT).negated_wrong) == (0, [])
 
 
 def test_values_are_normalised_in_the_parse(bot: Bot) -> None:

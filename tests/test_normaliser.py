@@ -94,6 +94,7 @@ def test_phone_shapes(text: str, digits: str) -> None:
         "蜂蜜多少钱一斤",  # a question about the price, not a quantity of 一斤
         "红苕好多钱一斤嘛",
         "第二个",  # a choice, not a quantity
+        "最后一个",  # the last choice
         "这个季度卖了多少",
         "一个季度完成多少",
         "电话1772363555",  # ten digits: not a phone

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from bot.telegram.texts import ADMIN_ONLY
 from fupin.models import Listing, Notification, Order, Product, Township, User, WebLink
 from fupin.settings import Settings
+from fupin.values import SupplyMethod
 from harness.fake_telegram import FakeTelegram
 from harness.telegram_app import ADMIN_ID, RunningBot
 from tests.e2e import Bot
@@ -304,3 +305,50 @@ def test_an_admin_gets_a_one_time_console_link_by_chat_and_others_do_not(
             await client.close()
 
     asyncio.run(run())
+
+
+def _listing_at(bot: Bot, product: str, place: str) -> tuple[int, Decimal]:
+    """The id and stock left of the listing of a product at a place, as search results name it."""
+    with bot.sessions() as session:
+        listings = session.scalars(select(Listing).join(Product).where(Product.name == product))
+        found = next(li for li in listings if li.place_label == place)
+        return found.id, found.remaining_quantity
+
+
+def _order_by_typed_answers(fake: FakeTelegram, user: int, quantity: str, unit: str, method: str) -> str:
+    """Answer the order form's questions after the listing is chosen; returns the confirmation's text."""
+    assert "采购单位" in (say(fake, user, quantity)[0].text or "")
+    assert "电话" in (say(fake, user, unit)[0].text or "")
+    (methods,) = say(fake, user, "13912345678")
+    (summary,) = press(fake, user, methods, method)
+    assert "请核对订单" in (summary.text or "")
+    (done,) = press(fake, user, summary, "确认下单")
+    return done.text or ""
+
+
+def test_a_typed_pick_after_a_search_orders_that_result(telegram: RunningBot, fake: FakeTelegram, bot: Bot) -> None:
+    (found,) = say(fake, 8105, "哪里有黑木耳")
+    second = re.search(r"2\. (\S+) 黑木耳", found.text or "")
+    assert second, found.text
+    listing_id, stock = _listing_at(bot, "黑木耳", second[1])
+    (asked,) = say(fake, 8105, "就要第二个")
+    assert f"{second[1]}的黑木耳还剩" in (asked.text or "") and "要订多少" in (asked.text or "")
+    assert "下单成功" in _order_by_typed_answers(fake, 8105, "20斤", "县教委机关食堂", "送货上门")
+    (order,) = _telegram_orders(bot, 8105)
+    assert (order.listing_id, order.quantity, order.supply_method) == (listing_id, Decimal(20), SupplyMethod.DELIVERY)
+    assert _listing_at(bot, "黑木耳", second[1])[1] == stock - 20
+
+
+def test_a_typed_pick_in_the_order_form_orders_from_that_place(
+    telegram: RunningBot, fake: FakeTelegram, bot: Bot
+) -> None:
+    (offered,) = say(fake, 8106, "我要买蜂蜜")
+    second = re.search(r"2\. (\S+) ", offered.text or "")
+    assert "请选一家" in (offered.text or "") and second, offered.text
+    listing_id, stock = _listing_at(bot, "蜂蜜", second[1])
+    (asked,) = say(fake, 8106, "选第二个")
+    assert f"{second[1]}的蜂蜜还剩" in (asked.text or "")
+    assert "下单成功" in _order_by_typed_answers(fake, 8106, "5斤", "个人", "电商")
+    (order,) = _telegram_orders(bot, 8106)
+    assert (order.listing_id, order.quantity) == (listing_id, Decimal(5))
+    assert _listing_at(bot, "蜂蜜", second[1])[1] == stock - 5
