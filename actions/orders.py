@@ -186,6 +186,15 @@ class ValidateOrderForm(UsesServices, FormValidationAction):
                 return {"listing_id": str(choices[0].listing_id)}
         return {}
 
+    def extract_quantity(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A bare number (30, 三十) answering "要订多少斤？" is in the listing's unit (validate_quantity adds it)."""
+        if tracker.get_slot("requested_slot") != "quantity" or entity_value(tracker, "quantity"):
+            return {}
+        text = fold_width(text_of(tracker)).strip()
+        return {"quantity": text} if parse_number(text) is not None else {}
+
     def extract_org(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         """是 to "还是县人民医院食堂、13912345678吗？" takes the remembered unit and phone."""
         remembered = tracker.get_slot("known_buyer")

@@ -42,7 +42,7 @@ def fold_width(text: str) -> str:
 
 
 _JIAO = "[0-9一二两三四五六七八九]"
-_DIGITS = "0-9零〇一二两三四五六七八九十百千万"
+_DIGITS = "0-9零〇一二两三四五六七八九十百千万壹贰叁肆伍陆柒捌玖拾佰仟萬"
 _CURRENCY = "(?:元|块)(?:钱)?"
 _PER_UNIT = rf"\s?(?:/|每|一)\s?{UNIT}"
 # A jiao digit (三块五) only where a unit, 角/毛 or the end of the number follows: in 3元一斤 the 一 is "per".

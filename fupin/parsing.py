@@ -19,7 +19,8 @@ class ParseError(ValueError):
     """A value that cannot be understood; the message is a Chinese reason for the user."""
 
 
-_CN_DIGITS = "零〇一二两三四五六七八九十百千万"
+# Financial numerals (贰佰斤) as well: people write them in orders and on forms.
+_CN_DIGITS = "零〇一二两三四五六七八九十百千万壹贰叁肆伍陆柒捌玖拾佰仟萬"
 _CN_NUMBER = f"[{_CN_DIGITS}]+(?:点[{_CN_DIGITS}]+)?"
 NUMBER = rf"(?:\d+(?:\.\d+)?|\.\d+|{_CN_NUMBER})"
 # Put before NUMBER in a pattern that is searched: a number is only tried where its run of digits starts, so a
@@ -248,6 +249,13 @@ SUPPLY_METHOD_WORDS: dict[str, SupplyMethod] = {
     "拼多多": SupplyMethod.ECOMMERCE,
     "京东": SupplyMethod.ECOMMERCE,
     "抖音": SupplyMethod.ECOMMERCE,
+    # Only phrases that no shorter word above already covers a part of (送货|到学校 stays 送货, as annotated).
+    "直播间": SupplyMethod.ECOMMERCE,
+    "在线下单": SupplyMethod.ECOMMERCE,
+    "在线购买": SupplyMethod.ECOMMERCE,
+    "在线订购": SupplyMethod.ECOMMERCE,
+    "微信下单": SupplyMethod.ECOMMERCE,
+    "公众号下单": SupplyMethod.ECOMMERCE,
     # Ways of saying the goods are brought to the buyer.
     "送到单位": SupplyMethod.DELIVERY,
     "送到单位来": SupplyMethod.DELIVERY,
@@ -267,6 +275,22 @@ SUPPLY_METHOD_WORDS: dict[str, SupplyMethod] = {
     "发快递": SupplyMethod.DELIVERY,
     "发物流": SupplyMethod.DELIVERY,
     "邮过来": SupplyMethod.DELIVERY,
+    "送到医院": SupplyMethod.DELIVERY,
+    "送到医院食堂": SupplyMethod.DELIVERY,
+    "送到公司": SupplyMethod.DELIVERY,
+    "送到公司来": SupplyMethod.DELIVERY,
+    "送到办公室": SupplyMethod.DELIVERY,
+    "送到机关": SupplyMethod.DELIVERY,
+    "送到单位食堂": SupplyMethod.DELIVERY,
+    "送到我们单位": SupplyMethod.DELIVERY,
+    "送到我们食堂": SupplyMethod.DELIVERY,
+    "送到我们学校": SupplyMethod.DELIVERY,
+    "上门送": SupplyMethod.DELIVERY,
+    "包送": SupplyMethod.DELIVERY,
+    "包邮": SupplyMethod.DELIVERY,
+    "顺丰": SupplyMethod.DELIVERY,
+    "走物流": SupplyMethod.DELIVERY,
+    "物流发货": SupplyMethod.DELIVERY,
     # Ways of saying the buyer fetches the goods (the pronoun belongs to the phrase: 我们自己来拿).
     "自己开车来拿": SupplyMethod.PICKUP,
     "自己开车来拉": SupplyMethod.PICKUP,
@@ -289,6 +313,40 @@ SUPPLY_METHOD_WORDS: dict[str, SupplyMethod] = {
     "到店自提": SupplyMethod.PICKUP,
     "现场提货": SupplyMethod.PICKUP,
     "自己提货": SupplyMethod.PICKUP,
+    "自己拉": SupplyMethod.PICKUP,
+    "自己拉走": SupplyMethod.PICKUP,
+    "自己拉回去": SupplyMethod.PICKUP,
+    "派车来拉": SupplyMethod.PICKUP,
+    "派车来拿": SupplyMethod.PICKUP,
+    "派车来取": SupplyMethod.PICKUP,
+    "派车去拉": SupplyMethod.PICKUP,
+    "我们来拉": SupplyMethod.PICKUP,
+    "我们来拿": SupplyMethod.PICKUP,
+    "我们来取": SupplyMethod.PICKUP,
+    "我们去拉": SupplyMethod.PICKUP,
+    "我们去拿": SupplyMethod.PICKUP,
+    "过来拿": SupplyMethod.PICKUP,
+    "过来拉": SupplyMethod.PICKUP,
+    "过来取": SupplyMethod.PICKUP,
+    "上门提货": SupplyMethod.PICKUP,
+    "自行提货": SupplyMethod.PICKUP,
+    "自行取货": SupplyMethod.PICKUP,
+    "自行提取": SupplyMethod.PICKUP,
+    "到村里取": SupplyMethod.PICKUP,
+    "到村里拉": SupplyMethod.PICKUP,
+    "去村里拿": SupplyMethod.PICKUP,
+    "去村里拉": SupplyMethod.PICKUP,
+    "开车过来拿": SupplyMethod.PICKUP,
+    "开车过来拉": SupplyMethod.PICKUP,
+    "开车去拉": SupplyMethod.PICKUP,
+    "开车去拿": SupplyMethod.PICKUP,
+    "自己开车去拉": SupplyMethod.PICKUP,
+    "自己开车去拿": SupplyMethod.PICKUP,
+    "自己开车过来拿": SupplyMethod.PICKUP,
+    "自己开车过来拉": SupplyMethod.PICKUP,
+    "我们自己去拉": SupplyMethod.PICKUP,
+    "我们自己去拿": SupplyMethod.PICKUP,
+    "我们自己过来拿": SupplyMethod.PICKUP,
 }
 
 

@@ -115,6 +115,18 @@ def test_form_validation_rejects_a_bad_phone_and_an_unoffered_method(demo: Datab
     assert asyncio.run(form.validate_quantity("两百斤", dispatcher, current, {})) == {"quantity": "200斤"}
 
 
+def test_a_bare_number_answers_the_quantity_question_in_the_listings_unit(demo: Database, services: Services) -> None:
+    form = ValidateOrderForm(services)
+    dispatcher = CollectingDispatcher()
+    asked = {"listing_id": str(_potato_id(demo)), "requested_slot": "quantity"}
+    assert form.extract_quantity(dispatcher, tracker("３０", slots=asked), {}) == {"quantity": "30"}
+    assert asyncio.run(form.validate_quantity("30", dispatcher, tracker(slots=asked), {})) == {"quantity": "30斤"}
+    # Only as the answer to that question, and never over what the message said itself.
+    assert form.extract_quantity(dispatcher, tracker("30", slots={**asked, "requested_slot": "org"}), {}) == {}
+    said = [{"entity": "quantity", "value": "30斤"}]
+    assert form.extract_quantity(dispatcher, tracker("30斤", said, slots=asked), {}) == {}
+
+
 def test_stock_update_from_a_stranger_is_refused(services: Services) -> None:
     entities = [{"entity": "product", "value": "土豆"}, {"entity": "quantity", "value": "200斤"}]
     events, messages = run(ActionStockUpdate(services), tracker("土豆还剩两百斤", entities))

@@ -1,0 +1,124 @@
+"""BareAnswer: a message that is nothing but values (土豆, 龙角镇的, 30斤, 县教委, 送货上门) is `inform`.
+
+A bare answer means what the question before it asked; the active form resolves it (data/rules.yml).
+The model alone reads it by the words around a value in its training data, so the same 核桃 or 三块五一斤
+came out as a search, an order or a stock change. This component decides it by rule, from the entities
+the extractors found, after them and before the negation guard and the fallback.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlu.negation import promote
+
+logger = logging.getLogger(__name__)
+
+BARE_ANSWER_KEY = "bare_answer"
+ANSWER_INTENT = "inform"
+# The values a form asks for.
+ANSWER_TYPES = frozenset({"product", "location", "org", "quantity", "price", "phone", "supply_method"})
+# The model's own entity guesses (org, unknown products) count only when it is sure of them.
+MIN_MODEL_CONFIDENCE = 0.8
+# Words around a bare value that do not change what it is: particles, "that one", "about", "we are".
+# No verb of will (要, 买, 订, 来): 要五十斤核桃 is an order, not an answer.
+_FILLERS = (
+    "我们单位是", "我们是", "我是", "单位是", "单位", "我的电话是", "我电话是", "我的电话", "电话是", "电话",
+    "我的手机号", "我的手机", "手机号", "手机", "号码是", "联系电话", "是", "就是", "还是", "就", "大概",
+    "大约", "差不多", "左右", "那家的", "那家", "那个", "那种", "那边的", "那边", "就行", "就好", "就够了",
+    "就够", "的", "吧", "嘛", "哈", "哦", "呀", "啊", "咯", "噻",
+)  # fmt: skip
+_FILLER = re.compile(
+    "|".join(re.escape(w) for w in sorted(_FILLERS, key=len, reverse=True)) + r"|[\s,，。.、:：;；!！~～]"
+)
+
+
+@dataclass(frozen=True)
+class BareAnswer:
+    """The values a bare answer consists of, by type."""
+
+    types: tuple[str, ...]
+
+
+def _counts(entity: dict[str, Any]) -> bool:
+    if entity.get("entity") not in ANSWER_TYPES:
+        return False
+    confidence = entity.get("confidence_entity")
+    from_model = entity.get("extractor") == "DIETClassifier"
+    return not from_model or confidence is None or float(confidence) >= MIN_MODEL_CONFIDENCE
+
+
+def find_bare_answer(text: str, entities: list[dict[str, Any]]) -> BareAnswer | None:
+    """The bare answer a text is, when nothing but fillers surrounds its values; else None.
+
+    A product with a price and nothing else (红苕两块钱一斤) is a contact's price, not an answer.
+    """
+    values = [e for e in entities if _counts(e)]
+    if not values:
+        return None
+    rest = list(text)
+    for entity in values:
+        for index in range(int(entity["start"]), min(int(entity["end"]), len(rest))):
+            rest[index] = " "
+    if _FILLER.sub("", "".join(rest)):
+        return None
+    types = tuple(sorted({str(e["entity"]) for e in values}))
+    if types == ("price", "product"):
+        return None
+    return BareAnswer(types)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class BareAnswerClassifier(GraphComponent):
+    """Sets `inform` for a message that is nothing but values, saying so under `bare_answer` in the parse."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> BareAnswerClassifier:
+        """Create the component (it has nothing to train or load)."""
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Training data passes through unchanged."""
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Make a bare answer `inform`, with full confidence: the message is nothing but values."""
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            predicted = intent.get(INTENT_NAME_KEY)
+            if not predicted:
+                continue
+            bare = find_bare_answer(message.get(TEXT) or "", message.get(ENTITIES) or [])
+            if bare is None:
+                continue
+            ranking = promote(message.get(INTENT_RANKING_KEY) or [dict(intent)], ANSWER_INTENT)
+            ranking[0][PREDICTED_CONFIDENCE_KEY] = 1.0
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            message.set(INTENT, {INTENT_NAME_KEY: ANSWER_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
+            message.set(BARE_ANSWER_KEY, {"types": list(bare.types), "overrode": predicted}, add_to_output=True)
+            logger.debug("bare answer of %s: %s → %s", bare.types, predicted, ANSWER_INTENT)
+        return messages
