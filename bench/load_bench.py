@@ -587,6 +587,10 @@ class Workers:
         pids = [w.process.pid for w in self.processes if w.process is not None]
         return sum(cpu_seconds(pid) for pid in pids + [c for pid in pids for c in child_pids(pid)])
 
+    def log_lines(self, part: str) -> list[str]:
+        """The workers' log lines holding a text (after they stopped: e.g. the parse cache's counts)."""
+        return [line.strip()[:200] for w in self.processes for line in w.output().splitlines() if part in line]
+
     def error_lines(self) -> list[str]:
         """ERROR lines in the workers' logs."""
         return [line[:200] for w in self.processes for line in w.output().splitlines() if " ERROR " in line]
@@ -828,6 +832,7 @@ def run(bench: Bench, began: float) -> int:
         profile_lines = bench.workers.profile_summary(len(load.phase.turns) // args.workers)
         bench.workers.stop()
         bench.errors.records += bench.workers.error_lines()
+        profile_lines += [f"worker log: {line.split(' - ')[-1]}" for line in bench.workers.log_lines("parse cache:")]
     assistant = (
         bench.dialogue.assistant
         if bench.dialogue is not None
