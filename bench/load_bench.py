@@ -589,7 +589,9 @@ class Workers:
 
     def log_lines(self, part: str) -> list[str]:
         """The workers' log lines holding a text (after they stopped: e.g. the parse cache's counts)."""
-        return [line.strip()[:200] for w in self.processes for line in w.output().splitlines() if part in line]
+        # A line can be both in the process's stderr and in its log file: each once.
+        lines = [line.strip()[:200] for w in self.processes for line in w.output().splitlines() if part in line]
+        return list(dict.fromkeys(lines))
 
     def error_lines(self) -> list[str]:
         """ERROR lines in the workers' logs."""
@@ -832,7 +834,9 @@ def run(bench: Bench, began: float) -> int:
         profile_lines = bench.workers.profile_summary(len(load.phase.turns) // args.workers)
         bench.workers.stop()
         bench.errors.records += bench.workers.error_lines()
-        profile_lines += [f"worker log: {line.split(' - ')[-1]}" for line in bench.workers.log_lines("parse cache:")]
+        profile_lines += [
+            f"worker log: {line[line.index('parse cache:') :]}" for line in bench.workers.log_lines("parse cache:")
+        ]
     assistant = (
         bench.dialogue.assistant
         if bench.dialogue is not None
