@@ -111,3 +111,48 @@ def test_rasa_gets_the_check_and_still_raises_its_error_on_a_broken_answer() -> 
     assert action._validate_action_result({"events": [EVERY_EVENT[2].as_dict()], "responses": []})
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result({"events": [{"event": "slot"}]})
+
+
+# --- applied events, walked from where the last call left off -----------------------------------------
+
+LOOPS = ("order_form", "stock_form")
+EVENT_KINDS = st.one_of(
+    st.sampled_from(["action_listen", "order_form", "stock_form", "utter_ask", "action_search"]).map(
+        lambda name: rasa_events.ActionExecuted(name)
+    ),
+    st.sampled_from([*LOOPS, None]).map(rasa_events.ActiveLoop),
+    st.sampled_from(LOOPS).map(rasa_events.ActionExecutionRejected),
+    st.just(None).map(lambda _: rasa_events.UserUttered("好", {"name": "affirm", "confidence": 1.0})),
+    st.integers(0, 3).map(lambda value: rasa_events.SlotSet("quantity", value)),
+    st.just(None).map(lambda _: rasa_events.BotUttered("好的")),
+    st.sampled_from(
+        [
+            rasa_events.Restarted,
+            rasa_events.SessionStarted,
+            rasa_events.ActionReverted,
+            rasa_events.UserUtteranceReverted,
+            lambda: rasa_events.DefinePrevUserUtteredFeaturization(False),
+        ]
+    ).map(lambda make: make()),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(EVENT_KINDS, min_size=1, max_size=6), min_size=1, max_size=8))
+def test_applied_events_step_by_step_are_rasas(batches: list[list[rasa_events.Event]]) -> None:
+    from rasa.shared.core.slots import AnySlot
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.dialogue import applied_events
+
+    applied_events.install()
+    (rasas,) = applied_events.RASA_APPLIED_EVENTS
+    tracker = DialogueStateTracker("s", [AnySlot("quantity", [])])
+    for batch in batches:  # a turn's events, then the applied events asked for, as Rasa does
+        for event in batch:
+            tracker.update(event)
+        expected = rasas(tracker)
+        assert [id(e) for e in tracker.applied_events()] == [id(e) for e in expected]
+        assert [id(e) for e in tracker.applied_events()] == [id(e) for e in expected]  # asked again
+        fresh = DialogueStateTracker.from_events("s", list(tracker.events), [AnySlot("quantity", [])])
+        assert [id(e) for e in fresh.applied_events()] == [id(e) for e in rasas(fresh)]

@@ -34,8 +34,11 @@ def apply() -> None:
     import rasa
     import rasa_sdk
 
+    from bot.dialogue import applied_events
+
     check_versions(rasa.__version__, rasa_sdk.__version__)
     validate_action_results_with_a_built_validator()
+    applied_events.install()
 
 
 def validate_action_results_with_a_built_validator() -> None:
