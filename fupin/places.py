@@ -152,13 +152,20 @@ class Gazetteer:
     @classmethod
     def load(cls, session: Session) -> Gazetteer:
         """Read every township and village from the database."""
+        # Plain rows, not ORM objects: the names are re-read every few seconds (CatalogNames).
         townships = [
-            TownshipEntry(t.id, t.code, t.name, township_stem(t.name), t.deep_poverty)
-            for t in session.scalars(select(Township).order_by(Township.code))
+            TownshipEntry(tid, code, name, township_stem(name), deep)
+            for tid, code, name, deep in session.execute(
+                select(Township.id, Township.code, Township.name, Township.deep_poverty).order_by(Township.code)
+            )
         ]
         villages = [
-            VillageEntry(v.id, v.code, v.short_name, village_stem(v.short_name), v.township_id, v.deep_poverty)
-            for v in session.scalars(select(Village).order_by(Village.code))
+            VillageEntry(vid, code, short, village_stem(short), township_id, deep)
+            for vid, code, short, township_id, deep in session.execute(
+                select(
+                    Village.id, Village.code, Village.short_name, Village.township_id, Village.deep_poverty
+                ).order_by(Village.code)
+            )
         ]
         return cls(townships, villages)
 

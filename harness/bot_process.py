@@ -109,8 +109,12 @@ def start_action_server(
 class BotProcess:
     """One bot process; its environment points it at the fake server and a database."""
 
-    def __init__(self, fake: FakeTelegram, workdir: Path, database_url: str, **env: str) -> None:
+    def __init__(
+        self, fake: FakeTelegram, workdir: Path, database_url: str, profile_to: Path | None = None, **env: str
+    ) -> None:
+        """`profile_to`: run under harness/profiled.py, profiling between `profile(True)` and `profile(False)`."""
         self.fake = fake
+        self.profile_to = profile_to
         self.workdir = workdir
         self.log_dir = workdir / "logs"
         self.stderr_path = workdir / "stderr.log"
@@ -130,9 +134,10 @@ class BotProcess:
 
     def start(self, ready: int = 1, timeout: float = 180.0) -> None:
         """Start and wait until the bot has set its command menu `ready` times in all (it is then polling)."""
+        profiled = ["-m", "harness.profiled", str(self.profile_to)] if self.profile_to else ["-m"]
         with self.stderr_path.open("ab") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"],
+                [sys.executable, *profiled, "bot", "run"],
                 cwd=PROJECT_ROOT,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
@@ -149,6 +154,11 @@ class BotProcess:
             time.sleep(0.2)
         self.kill()
         raise AssertionError(f"bot did not start in time:\n{self.output()[-3000:]}")
+
+    def profile(self, on: bool) -> None:
+        """Start profiling (on), or stop it and write the statistics to `profile_to`; only when started so."""
+        assert self.process is not None and self.profile_to is not None
+        self.process.send_signal(signal.SIGUSR1 if on else signal.SIGUSR2)
 
     def terminate(self, timeout: float = 60.0) -> int:
         """SIGTERM, as systemd or Ctrl-C would; returns the exit code."""

@@ -8,13 +8,21 @@ import sys
 import textwrap
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import func, select, text
 
 from fupin.catalog import ledger
@@ -23,7 +31,9 @@ from fupin.catalog.stock import StockChange, StockKind, apply, describe
 from fupin.catalog.stock_history import history_reply, listings_of, stock_history
 from fupin.db import make_engine, make_session_factory, upgrade
 from fupin.models import Listing, MoveKind, Order, StockMove
+from fupin.orders.expiry import expire_unconfirmed
 from fupin.orders.lifecycle import OrderError, change_order, place_order
+from fupin.orders.rules import OrderRules
 from fupin.outreach.users import bind_user, identify
 from fupin.values import OrderStatus, Quantity, Role, SupplyMethod
 from tests.conftest import Database
@@ -385,6 +395,11 @@ def test_random_sequences_keep_the_invariants(people: Database, tmp_path: Path) 
                     select(Listing.id).where(Listing.listing_key.contains(f"/{self.household}/"))
                 ).one()
 
+        @initialize(qty=st.integers(1, 80))
+        def first_order(self, qty: int) -> None:
+            # Most rules act on open orders: every sequence starts with one.
+            self.order(qty)
+
         @rule(plan=st.integers(1, 400))
         def reimport(self, plan: int) -> None:
             assert self._import(plan) == self.listing_id
@@ -415,6 +430,36 @@ def test_random_sequences_keep_the_invariants(people: Database, tmp_path: Path) 
                 self.open.remove((order_no, sender))
             if action == "deliver":
                 self.delivered += order.quantity
+
+        @precondition(lambda self: self.open)
+        @rule(pick=st.integers(0, 100), late=st.booleans())
+        def expire(self, pick: int, late: bool) -> None:
+            # The hourly job with its clock just before or just after the picked order's deadline.
+            rules = OrderRules()
+            order_no, _sender = self.open[pick % len(self.open)]
+            with db.sessions() as session:
+                pending = session.execute(
+                    select(Order.order_no, Order.created_at, Order.reserved_quantity)
+                    .where(Order.order_no.in_([no for no, _ in self.open]))
+                    .where(Order.status == OrderStatus.PENDING.value)
+                ).all()
+                placed = {no: created for no, created, _held in pending}
+                held = {no: qty for no, _created, qty in pending}
+                picked_at = session.scalars(select(Order.created_at).where(Order.order_no == order_no)).one()
+            now = picked_at + rules.confirm_within + timedelta(seconds=1 if late else -1)
+            before = _available(db, self.listing_id)
+            with db.sessions() as session, session.begin():
+                expired = set(expire_unconfirmed(session, now, rules))
+            mine = expired & {no for no, _ in self.open}
+            # Exactly this listing's unconfirmed orders placed before the cutoff expire; confirmed ones never.
+            assert mine == {no for no, created in placed.items() if created <= now - rules.confirm_within}
+            assert (order_no in mine) == (late and order_no in placed)
+            with db.sessions() as session:
+                statuses = set(session.scalars(select(Order.status).where(Order.order_no.in_(mine))))
+            assert statuses <= {OrderStatus.EXPIRED.value}
+            # What they held is for sale again (released, not consumed).
+            assert _available(db, self.listing_id) == before + sum((held[no] for no in mine), Decimal(0))
+            self.open = [(no, sender) for no, sender in self.open if no not in mine]
 
         @rule(counted=st.integers(0, 300))
         def stocktake(self, counted: int) -> None:

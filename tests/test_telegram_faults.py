@@ -17,8 +17,10 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 from telegram import Bot as TelegramBot
 from telegram.error import Forbidden
-from telegram.request import HTTPXRequest
+from telegram.request import HTTPXRequest, RequestData
+from telegram.request._requestparameter import RequestParameter
 
+from bot.telegram.aiohttp_request import AiohttpRequest
 from bot.telegram.retry import NotSent, call_with_retry
 from fupin.models import Order
 from harness.bot_process import start_action_server
@@ -31,14 +33,26 @@ from tests.telegram_chat import messages, say_one, with_bot
 ACTION_TOKEN = "faults-action-token_7"
 
 
-def _client(fake: FakeTelegram, read_timeout: float = 5.0) -> TelegramBot:
-    request = HTTPXRequest(read_timeout=read_timeout, connect_timeout=2.0)
-    return TelegramBot(fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url, request=request)
+# The bot's own requests (aiohttp) and python-telegram-bot's default (httpx) must behave the same.
+REQUESTS = {"aiohttp": AiohttpRequest, "httpx": HTTPXRequest}
 
 
-def _send(fake: FakeTelegram, chat_id: int, text: str, read_timeout: float = 5.0) -> None:
+@pytest.fixture(params=sorted(REQUESTS))
+def request_kind(request: pytest.FixtureRequest) -> str:
+    """Which request class the client-side fault tests use."""
+    return str(request.param)
+
+
+def _client(fake: FakeTelegram, kind: str, base_url: str | None = None, **timeouts: Any) -> TelegramBot:
+    request = REQUESTS[kind](**{"read_timeout": 5.0, "connect_timeout": 2.0, **timeouts})
+    return TelegramBot(
+        fake.token, base_url=base_url or fake.base_url, base_file_url=fake.base_file_url, request=request
+    )
+
+
+def _send(fake: FakeTelegram, kind: str, chat_id: int, text: str, read_timeout: float = 5.0) -> None:
     async def go() -> None:
-        async with _client(fake, read_timeout) as client:
+        async with _client(fake, kind, read_timeout=read_timeout) as client:
             await call_with_retry(lambda: client.send_message(chat_id, text), what="test", base_delay=0.05)
 
     asyncio.run(go())
@@ -48,42 +62,86 @@ def _delivered(fake: FakeTelegram, chat_id: int, text: str) -> int:
     return sum(1 for m in fake.sent_to(chat_id) if m.text == text)
 
 
-def test_429_is_waited_out_as_telegram_asks_and_sent_once(fake: FakeTelegram) -> None:
+def test_429_is_waited_out_as_telegram_asks_and_sent_once(fake: FakeTelegram, request_kind: str) -> None:
+    chat = 50001 if request_kind == "httpx" else 50011
     fake.fail_next("sendMessage", 429, retry_after=1)
     started = time.monotonic()
-    _send(fake, 50001, "限流后再发")
+    _send(fake, request_kind, chat, "限流后再发")
     assert time.monotonic() - started >= 1.0  # honoured retry_after
-    assert _delivered(fake, 50001, "限流后再发") == 1
-    assert [c.status for c in fake.calls("sendMessage") if c.params.get("chat_id") == 50001] == [429, 200]
+    assert _delivered(fake, chat, "限流后再发") == 1
+    assert [c.status for c in fake.calls("sendMessage") if c.params.get("chat_id") == chat] == [429, 200]
 
 
-def test_server_errors_are_retried_with_back_off_then_given_up(fake: FakeTelegram) -> None:
+def test_server_errors_are_retried_with_back_off_then_given_up(fake: FakeTelegram, request_kind: str) -> None:
+    chat = 50002 if request_kind == "httpx" else 50012
     fake.fail_next("sendMessage", 500, times=2)
-    _send(fake, 50002, "服务器错误后重试")
-    assert _delivered(fake, 50002, "服务器错误后重试") == 1
+    _send(fake, request_kind, chat, "服务器错误后重试")
+    assert _delivered(fake, chat, "服务器错误后重试") == 1
     fake.fail_next("sendMessage", 502, times=4)  # as many as the attempts
     with pytest.raises(NotSent):
-        _send(fake, 50002, "一直失败")
-    assert _delivered(fake, 50002, "一直失败") == 0
-    assert len([c for c in fake.calls("sendMessage") if c.params.get("text") == "一直失败"]) == 4  # bounded
+        _send(fake, request_kind, chat, "一直失败")
+    assert _delivered(fake, chat, "一直失败") == 0
+    failing = [
+        c for c in fake.calls("sendMessage") if c.params.get("text") == "一直失败" and c.params.get("chat_id") == chat
+    ]
+    assert len(failing) == 4  # bounded
 
 
-def test_a_timed_out_message_is_not_sent_twice(fake: FakeTelegram) -> None:
+def test_a_timed_out_message_is_not_sent_twice(fake: FakeTelegram, request_kind: str) -> None:
     # Telegram got the message but its answer came too late: sending again would show it twice.
+    chat = 50003 if request_kind == "httpx" else 50013
     fake.fail_next("sendMessage", 200, delay=2.0)
     with pytest.raises(NotSent) as caught:
-        _send(fake, 50003, "超时的消息", read_timeout=0.5)
+        _send(fake, request_kind, chat, "超时的消息", read_timeout=0.5)
     assert caught.value.maybe_delivered
     time.sleep(2.0)
-    assert _delivered(fake, 50003, "超时的消息") == 1
-    assert len([c for c in fake.calls("sendMessage") if c.params.get("text") == "超时的消息"]) == 1
+    assert _delivered(fake, chat, "超时的消息") == 1
+    timed_out = [c for c in fake.calls("sendMessage") if c.params.get("chat_id") == chat]
+    assert len(timed_out) == 1
 
 
-def test_forbidden_is_not_retried(fake: FakeTelegram) -> None:
-    fake.block(50004)
+def test_a_message_waiting_for_a_free_connection_is_sent_once_it_gets_one(
+    fake: FakeTelegram, request_kind: str
+) -> None:
+    # A pool timeout means the request never left: it is sent again, and arrives once.
+    chat = 50005 if request_kind == "httpx" else 50015
+    fake.fail_next("sendMessage", 200, delay=1.0)  # the first message holds the only connection for a second
+
+    async def go() -> None:
+        async with _client(fake, request_kind, connection_pool_size=1, pool_timeout=0.3) as client:
+            slow = asyncio.create_task(client.send_message(chat, "占着连接"))
+            await asyncio.sleep(0.1)
+            await call_with_retry(lambda: client.send_message(chat, "等连接"), what="test", base_delay=0.3)
+            await slow
+
+    asyncio.run(go())
+    assert _delivered(fake, chat, "等连接") == 1 and _delivered(fake, chat, "占着连接") == 1
+
+
+def test_a_server_nobody_answers_on_is_retried_then_given_up_as_not_sent(request_kind: str) -> None:
+    async def go() -> None:
+        request = REQUESTS[request_kind](connect_timeout=2.0)
+        await request.initialize()
+        url = f"http://127.0.0.1:{free_port()}/bot{'0' * 10}/sendMessage"
+        data = RequestData(
+            [RequestParameter.from_input("chat_id", 50006), RequestParameter.from_input("text", "没人听")]
+        )
+        try:
+            await call_with_retry(lambda: request.post(url, data), what="test", base_delay=0.01)
+        finally:
+            await request.shutdown()
+
+    with pytest.raises(NotSent) as caught:
+        asyncio.run(go())
+    assert not caught.value.maybe_delivered  # refused: never reached anyone
+
+
+def test_forbidden_is_not_retried(fake: FakeTelegram, request_kind: str) -> None:
+    chat = 50004 if request_kind == "httpx" else 50014
+    fake.block(chat)
     with pytest.raises(Forbidden):
-        _send(fake, 50004, "被屏蔽")
-    assert len([c for c in fake.calls("sendMessage") if c.params.get("chat_id") == 50004]) == 1
+        _send(fake, request_kind, chat, "被屏蔽")
+    assert len([c for c in fake.calls("sendMessage") if c.params.get("chat_id") == chat]) == 1
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.dialogue.parse_cache import ParseCache
 from fupin.catalog.search import CatalogNames
 from fupin.settings import Settings
 
@@ -55,9 +58,12 @@ class Dialogue(Protocol):
 class Assistant:
     """The Rasa agent, loaded once, answering one user message at a time."""
 
-    def __init__(self, agent: Any, endpoint: Any = None) -> None:
+    def __init__(self, agent: Any, endpoint: Any = None, catalog_names: CatalogNames | None = None) -> None:
         self._agent = agent
         self._endpoint = endpoint
+        # Parses of repeated texts are kept only when the catalogue's names (which the NLU reads) are known.
+        self._names = catalog_names
+        self._parses = ParseCache()
 
     @classmethod
     def load(
@@ -81,10 +87,13 @@ class Assistant:
         if catalog_names is not None:
             for matcher in rasa_patches.components_of(agent, CatalogMatcher):
                 matcher.use(catalog_names)
-        return cls(agent, endpoint)
+        return cls(agent, endpoint, catalog_names)
 
     async def close(self) -> None:
         """Close the connections to the action server (if any)."""
+        logger.info(
+            "parse cache: %d hits, %d misses, %d texts kept", self._parses.hits, self._parses.misses, len(self._parses)
+        )
         if self._endpoint is not None:
             await self._endpoint.close()
 
@@ -92,8 +101,30 @@ class Assistant:
         """The bot's replies to one message (or button payload) from a sender."""
         from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-        message = UserMessage(text, CollectingOutputChannel(), sender_id, parse_data=self.payload_parse(text))
+        parse_data = self.payload_parse(text) or await self.text_parse(text)
+        message = UserMessage(text, CollectingOutputChannel(), sender_id, parse_data=parse_data)
         return to_replies(await self._agent.handle_message(message))
+
+    async def text_parse(self, text: str) -> dict[str, Any] | None:
+        """The NLU's parse of a text, kept for the next time the same text comes under the same names.
+
+        None (Rasa then parses the text itself) when the catalogue's names are not known or cannot be read.
+        """
+        if self._names is None:
+            return None
+        try:
+            version = self._names.current_version()
+        except SQLAlchemyError:
+            logger.warning("catalogue names unavailable: the text is parsed afresh and not kept", exc_info=True)
+            return None
+        kept = self._parses.get(version, text)
+        if kept is not None:
+            return kept
+        parse = await self.parse(text)
+        # Kept only if the matcher read these names: not if they changed meanwhile or a re-read failed.
+        if self._names.version == version and self._names.is_fresh():
+            self._parses.put(version, text, parse)
+        return parse
 
     def payload_parse(self, text: str) -> dict[str, Any] | None:
         """What the NLU would make of a button payload of this domain, else None (bot/dialogue/payload.py)."""

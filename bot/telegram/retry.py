@@ -16,6 +16,8 @@ from typing import TypeVar
 import httpx
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.telegram.aiohttp_request import NotSentTimeout
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -41,7 +43,7 @@ def retry_after_seconds(error: RetryAfter) -> float:
 
 def surely_not_sent(error: TimedOut) -> bool:
     """A timeout before the request reached Telegram (connecting, or waiting for a free connection)."""
-    return isinstance(error.__cause__, (httpx.ConnectTimeout, httpx.PoolTimeout))
+    return isinstance(error.__cause__, (httpx.ConnectTimeout, httpx.PoolTimeout, NotSentTimeout))
 
 
 async def call_with_retry(

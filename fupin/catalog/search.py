@@ -271,7 +271,8 @@ class CatalogNames:
     """Product vocabulary and gazetteer read from the database, re-read every `refresh_seconds`.
 
     Shared by search and the NLU's catalogue matcher, so names added to the database are
-    recognised without retraining or a code change.
+    recognised without retraining or a code change. `version` counts the changes of the names: a re-read
+    that finds the same names keeps the objects and the version (what the dialogue's parse cache keys on).
     """
 
     def __init__(
@@ -286,16 +287,39 @@ class CatalogNames:
         self._loaded_at: float | None = None
         self._vocabulary: ProductVocabulary | None = None
         self._gazetteer: Gazetteer | None = None
+        self.version = 0
 
     def get(self, session: Session) -> tuple[ProductVocabulary, Gazetteer]:
         """The vocabulary and gazetteer, re-read through `session` when older than the refresh period."""
         now = self._clock()
         if self._loaded_at is None or now - self._loaded_at >= self._refresh_seconds:
-            self._vocabulary = ProductVocabulary.load(session)
-            self._gazetteer = Gazetteer.load(session)
+            vocabulary, gazetteer = ProductVocabulary.load(session), Gazetteer.load(session)
+            if not self._holds(vocabulary, gazetteer):
+                self._vocabulary, self._gazetteer = vocabulary, gazetteer
+                self.version += 1
             self._loaded_at = now
         assert self._vocabulary is not None and self._gazetteer is not None
         return self._vocabulary, self._gazetteer
+
+    def _holds(self, vocabulary: ProductVocabulary, gazetteer: Gazetteer) -> bool:
+        """Whether the names in memory are these."""
+        return (
+            self._vocabulary is not None
+            and self._gazetteer is not None
+            and self._vocabulary.entries == vocabulary.entries
+            and self._gazetteer.townships == gazetteer.townships
+            and self._gazetteer.villages == gazetteer.villages
+        )
+
+    def current_version(self) -> int:
+        """The names' version now (re-reading them first when they are due)."""
+        with self.session_factory() as session:
+            self.get(session)
+        return self.version
+
+    def is_fresh(self) -> bool:
+        """Whether the names were read within the refresh period (a failed re-read leaves them stale)."""
+        return self._loaded_at is not None and self._clock() - self._loaded_at < self._refresh_seconds
 
     def refresh(self) -> None:
         """Forget the cached names (after this process changed them)."""

@@ -10,7 +10,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from fupin.catalog import ledger
 from fupin.models import ORDER_SOURCE, Buyer, Household, Listing, Order, SaleRecord, User, utcnow
@@ -80,8 +80,17 @@ class Quote:
         return supply_method_labels(self.supply_method)[0]
 
 
+# A listing with what an order's quote and view read of it, in one query.
+LISTING_PARTS = (
+    joinedload(Listing.product),
+    joinedload(Listing.township),
+    joinedload(Listing.village),
+    joinedload(Listing.contact),
+)
+
+
 def _listing(session: Session, listing_id: int) -> Listing:
-    listing = session.get(Listing, listing_id)
+    listing = session.get(Listing, listing_id, options=LISTING_PARTS)
     if listing is None or not listing.active:
         raise OrderError("这条供货信息已不存在，请重新查找。", "listing_id")
     return listing
@@ -292,7 +301,17 @@ def view(order: Order, viewer: Identity | None = None) -> OrderView:
 
 def orders_for(session: Session, identity: Identity, limit: int = 10) -> list[OrderView]:
     """The orders someone should see: admins all, contacts their places', buyers their own."""
-    query = select(Order).join(Listing).order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)
+    query = (
+        select(Order)
+        .join(Listing)
+        # What `view` reads of each order, in the same query (many-to-one each) instead of six more per order.
+        .options(
+            joinedload(Order.buyer),
+            joinedload(Order.listing).options(*LISTING_PARTS),
+        )
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(limit)
+    )
     if identity.is_admin:
         pass
     elif identity.is_contact:

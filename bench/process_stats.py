@@ -1,0 +1,53 @@
+"""What a bot process holds, read from Linux /proc: resident memory, open TCP connections, database files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+TCP_ESTABLISHED = "01"
+
+
+@dataclass(frozen=True)
+class Held:
+    """One process's resident memory (MB), established TCP connections and open handles on database files."""
+
+    rss_mb: float
+    tcp: int
+    db_files: int
+
+    def __str__(self) -> str:
+        return f"RSS {self.rss_mb:.0f} MB, {self.tcp} TCP connections, {self.db_files} database file handles"
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size in MB (VmRSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _fd_targets(pid: int) -> list[str]:
+    targets = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            targets.append(str(fd.readlink()))
+        except OSError:
+            continue  # closed meanwhile
+    return targets
+
+
+def held_by(pid: int, database_file: str | None) -> Held:
+    """What a process holds; `database_file`: a SQLite file whose handles (with -wal, -shm) are counted."""
+    targets = _fd_targets(pid)
+    sockets = {t[len("socket:[") : -1] for t in targets if t.startswith("socket:[")}
+    established = 0
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        established += sum(1 for line in lines if (f := line.split())[3] == TCP_ESTABLISHED and f[9] in sockets)
+    files = sum(1 for t in targets if database_file and t.startswith(database_file))
+    return Held(rss_mb(pid), established, files)
