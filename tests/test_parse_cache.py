@@ -77,11 +77,13 @@ def test_a_repeated_text_gets_the_nlu_parse_and_a_new_alias_is_recognised_at_onc
         assert fresh_bot.run(assistant.text_parse(text)) == parsed == fresh_bot.parse(text)
         assert assistant._parses.hits == hits + 1
     before = fresh_bot.run(assistant.text_parse("哪里有山芋蛋"))
+    assert before is not None
     assert not any(e.get("value") == "土豆" for e in before["entities"])
     with fresh_bot.sessions() as session, session.begin():
         assert add_alias(session, "土豆", "山芋蛋")
     fresh_bot.services.search.names.refresh()  # what the alias command's process does; others within 5 s
     after = fresh_bot.run(assistant.text_parse("哪里有山芋蛋"))
+    assert after is not None
     assert any(e["entity"] == "product" and e["value"] == "土豆" for e in after["entities"])
     assert after == fresh_bot.parse("哪里有山芋蛋")
 
