@@ -562,7 +562,7 @@ class Workers:
             extra = {"TELEGRAM_WEBHOOK_PORT": str(ports[index])} if ports else {}
             profile_to = self.profile_to if index == 0 else None
             worker = BotProcess(self.fake, folder, self.database_url, profile_to, **env, **extra)
-            worker.start(ready=index + 1)
+            worker.start()
             self.processes.append(worker)
         listening = "setWebhook" if ports else "getUpdates"
         self.fake.wait_for(lambda f: len(f.calls(listening)) >= self.count, timeout=120)

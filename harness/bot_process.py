@@ -132,8 +132,10 @@ class BotProcess:
         }
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, ready: int = 1, timeout: float = 180.0) -> None:
-        """Start and wait until the bot has set its command menu `ready` times in all (it is then polling)."""
+    def start(self, timeout: float = 180.0) -> None:
+        """Start and wait until this process has set the public command menu (it is then polling)."""
+        # Counted from now: the fake may already hold the menus of bots started before on it.
+        before = self._public_menus()
         profiled = ["-m", "harness.profiled", str(self.profile_to)] if self.profile_to else ["-m"]
         with self.stderr_path.open("ab") as err:
             self.process = subprocess.Popen(
@@ -148,12 +150,14 @@ class BotProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"bot exited with {self.process.returncode}:\n{self.output()}")
-            public = [c for c in self.fake.calls("setMyCommands") if "scope" not in c.params]
-            if len(public) >= ready:
+            if self._public_menus() > before:
                 return
             time.sleep(0.2)
         self.kill()
         raise AssertionError(f"bot did not start in time:\n{self.output()[-3000:]}")
+
+    def _public_menus(self) -> int:
+        return len([c for c in self.fake.calls("setMyCommands") if "scope" not in c.params])
 
     def profile(self, on: bool) -> None:
         """Start profiling (on), or stop it and write the statistics to `profile_to`; only when started so."""

@@ -88,7 +88,7 @@ def test_run_survives_a_crash_between_confirmation_and_reply_and_stops_cleanly_o
     redelivered = bool(fake.unconfirmed(BUYER))
     answered = len(messages(fake, BUYER))
     restarted = BotProcess(fake, tmp_path, url, LOG_LEVEL="DEBUG")
-    restarted.start(ready=2)
+    restarted.start()
     try:
         if redelivered:
             wait_messages(fake, BUYER, answered + 1)
@@ -154,7 +154,7 @@ def test_a_crash_after_the_order_before_the_conversation_is_saved_does_not_doubl
     # Restarted with WEB_PORT: the same process serves the web console, on the loopback address only.
     port = free_port()
     restarted = BotProcess(fake, tmp_path, url, WEB_PORT=str(port), ADMIN_TELEGRAM_IDS=str(ADMIN))
-    restarted.start(ready=2)
+    restarted.start()
     try:
         again = press_data(fake, BUYER, summary, data)  # the buyer saw no answer and presses again
         assert "已经下好了" in (again[0].text or ""), again[0].text

@@ -96,7 +96,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                     REMINDER_CHECK_SECONDS="1",
                     REMINDER_LEASE_SECONDS="4",
                 )
-                worker.start(ready=index + 1)
+                worker.start()
                 workers.append(worker)
             yield Cluster(fake, proxy, balancer, workers, make_session_factory(direct))
         finally:
