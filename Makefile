@@ -13,7 +13,7 @@ DEV_INSTALLED := $(VENV)/.installed-dev
 RASA := $(VENV)/bin/rasa
 MODEL := models/fupin.tar.gz
 # What the trained model depends on; the vocabulary files are generated from the database.
-TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) data/lookups.yml nlu/dictionary/userdict.txt
+TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*.yml) data/lookups.yml nlu/dictionary/userdict.txt
 
 .PHONY: help install run test test-fast test-dialogue lint format train vocab validate eval-nlu bench clean clean-data
 
@@ -56,11 +56,11 @@ train: vocab ## Train the Rasa model when its data, config or vocabulary changed
 	@$(MAKE) --no-print-directory $(MODEL)
 
 $(MODEL): $(TRAINING_INPUTS)
-	$(RASA) train --fixed-model-name fupin --out models
+	$(RASA) train --domain domain --fixed-model-name fupin --out models
 	@touch $@
 
 validate: vocab ## Check the Rasa training data and domain
-	$(RASA) data validate --max-history 5
+	$(RASA) data validate --domain domain --max-history 5
 
 eval-nlu: train ## NLU on one screen: both held-out sets, 5-fold cross-validation, confusions, negations, targets
 	$(PY) -m nlu.evaluate --model $(MODEL) --folds 5 --out results/nlu-eval.json

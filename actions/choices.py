@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-# A featurised slot (domain.yml): data/rules.yml sends choose_listing to action_choose_listing while it
+# A featurised slot (domain/): data/rules.yml sends choose_listing to action_choose_listing while it
 # says stock, and otherwise starts (or stays in) the order form, which reads the pick against the search shown.
 CHOICE_SLOT = "choice_for"
 

@@ -28,7 +28,7 @@ SENDER = "telegram:555"
 @pytest.fixture(scope="module")
 def domain() -> Domain:
     """The project's domain (its slots are what trackers are rebuilt with)."""
-    return Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    return Domain.load(str(PROJECT_ROOT / "domain"))
 
 
 def store_on(url: str, domain: Domain) -> CoreSQLTrackerStore:

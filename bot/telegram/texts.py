@@ -1,4 +1,4 @@
-"""What the Telegram front-end itself says (the dialogue's replies live in domain.yml)."""
+"""What the Telegram front-end itself says (the dialogue's replies live in domain/)."""
 
 from __future__ import annotations
 
