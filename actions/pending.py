@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -206,6 +206,9 @@ class ActionHandleInform(FupinAction):
             return ActionOrderSummary(self.services).act(dispatcher, tracker, domain)
         if entity_value(tracker, "product") or entity_value(tracker, "location"):
             return ActionSearchProducts(self.services).act(dispatcher, tracker, domain)
+        if entity_value(tracker, "quantity") and tracker.get_slot("product"):
+            # "来三百斤" right after a search orders from what the search found.
+            return [FollowupAction("order_form")]
         dispatcher.utter_message(text="收到。如果要下单，请说“我要买30斤土豆”；要查产品，请说“哪里有土豆”。")
         return []
 

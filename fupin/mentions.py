@@ -111,9 +111,18 @@ def find_mentions(text: str) -> list[Mention]:
                     "quantity", match.start(), match.end(), text[match.start() : match.end()], str(quantity), details
                 )
             )
+    said: Mention | None = None
     for match in _METHOD_SPANS.finditer(folded):
         method = SUPPLY_METHOD_WORDS[match.group()]
-        add(Mention("supply_method", match.start(), match.end(), match.group(), SUPPLY_METHOD_LABELS[method]))
+        if folded.startswith("渠道", match.end()):
+            continue  # 电商渠道 is one of the plan's sales channels, not how an order travels
+        value = SUPPLY_METHOD_LABELS[method]
+        if said is not None and said.value == value and match.start() - said.end <= 1:
+            continue  # one way said twice over (快递寄过来, 送货送到单位) is one mention
+        mention = Mention("supply_method", match.start(), match.end(), match.group(), value)
+        if _free(taken, mention.start, mention.end):
+            said = mention
+        add(mention)
     return sorted(found, key=lambda m: m.start)
 
 

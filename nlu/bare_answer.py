@@ -46,6 +46,9 @@ _FILLERS = (
     "大约", "差不多", "左右", "那家的", "那家", "那个", "那种", "那边的", "那边", "就行", "就好", "就够了",
     "就够", "的", "吧", "嘛", "哈", "哦", "呀", "啊", "咯", "噻",
 )  # fmt: skip
+# A verb of will before an amount alone (要五十只, 来三百斤, 订两箱) answers "how many?": with no product
+# named, it orders nothing new.
+_WILL_BEFORE_AMOUNT = re.compile(r"^\s*(?:就|那就|那)?(?:要|来|订|买|给我来|给我)")
 _FILLER = re.compile(
     "|".join(re.escape(w) for w in sorted(_FILLERS, key=len, reverse=True)) + r"|[\s,，。.、:：;；!！~～]"
 )
@@ -74,13 +77,17 @@ def find_bare_answer(text: str, entities: list[dict[str, Any]]) -> BareAnswer | 
     values = [e for e in entities if _counts(e)]
     if not values:
         return None
+    types = tuple(sorted({str(e["entity"]) for e in values}))
+    if set(types) <= {"quantity", "supply_method"} and "quantity" in types:
+        will = _WILL_BEFORE_AMOUNT.match(text)
+        if will is not None and all(int(e["start"]) >= will.end() for e in values):
+            text = " " * will.end() + text[will.end() :]
     rest = list(text)
     for entity in values:
         for index in range(int(entity["start"]), min(int(entity["end"]), len(rest))):
             rest[index] = " "
     if _FILLER.sub("", "".join(rest)):
         return None
-    types = tuple(sorted({str(e["entity"]) for e in values}))
     if types == ("price", "product"):
         return None
     return BareAnswer(types)

@@ -96,6 +96,11 @@ class CatalogMatcher(GraphComponent, EntityExtractorMixin):
         found: list[dict[str, Any]] = []
         for start, end, entry in vocabulary.spans(text):
             found.append(_entity("product", start, end, entry.product))
+        named = [(f["start"], f["end"]) for f in found]
+        for start, end in vocabulary.made_of_spans(text):
+            # Named as written: the catalogue has none of it, and the answer says so (红薯粉条 is not 红薯).
+            if all(end <= s or start >= e for s, e in named):
+                found.append(_entity("product", start, end, text[start:end]))
         for start, end, place in gazetteer.spans(text):
             written = text[start:end]
             ambiguous = (
@@ -118,6 +123,12 @@ class CatalogMatcher(GraphComponent, EntityExtractorMixin):
         value = str(entity.get("value", ""))
         if entity["entity"] == "product":
             matches = vocabulary.match(value)
+            if len(matches) != 1 and value[:1] in _WILL and len(value) > 2:
+                # The model's span took the verb in (订蜂密): the product is what follows it.
+                trimmed = vocabulary.match(value[1:])
+                if len(trimmed) == 1:
+                    matches = trimmed
+                    entity = {**entity, "start": entity["start"] + 1, "value": value[1:]}
             if len(matches) == 1:
                 entity = {**entity, "value": matches[0].product}
         else:
@@ -125,6 +136,10 @@ class CatalogMatcher(GraphComponent, EntityExtractorMixin):
             if len(places) == 1:
                 entity = {**entity, "value": places[0].label}
         return self.add_processor_name(entity)
+
+
+# Verbs of will that the model's product spans sometimes swallow.
+_WILL = frozenset("订买要来")
 
 
 def _entity(kind: str, start: int, end: int, value: str) -> dict[str, Any]:

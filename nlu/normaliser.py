@@ -11,7 +11,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -57,10 +57,20 @@ class EntityNormaliser(GraphComponent, EntityExtractorMixin):
                     **({"additional_info": m.details} if m.details else {}),
                 }
                 for m in find_mentions(text)
+                if not (m.entity == "supply_method" and _asks_figures(message))
             ]
             kept = repair_orgs(text, kept)
             message.set(ENTITIES, kept + self.add_extractor_name(found), add_to_output=True)
         return messages
+
+
+# Intents whose messages ask for figures: a supply method there names a breakdown (送货上门这块卖了多少),
+# not how an order travels, and nothing reads it.
+_FIGURE_INTENTS = frozenset({"sales_summary"})
+
+
+def _asks_figures(message: Message) -> bool:
+    return (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in _FIGURE_INTENTS
 
 
 _ORG_PREFIXES = ("云阳县", "云阳", "县")

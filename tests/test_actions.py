@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from actions.common import Services, make_services
 from actions.orders import ActionOrderSummary, ValidateOrderForm, operation_of
-from actions.pending import ActionApplyPending, ActionCancel
+from actions.pending import ActionApplyPending, ActionCancel, ActionHandleInform
 from actions.search import ActionSearchProducts
 from actions.stock import ActionStockUpdate, price_of
 from actions.stock_history import ActionStockHistory
@@ -140,6 +140,15 @@ def test_cancel_after_the_form_was_stopped(services: Services) -> None:
     assert messages[0]["response"] == "utter_cancelled"
     _events, messages = run(ActionCancel(services), tracker("取消"))
     assert messages[0]["response"] == "utter_nothing_to_cancel"
+
+
+def test_an_amount_alone_after_a_search_orders_from_it(services: Services) -> None:
+    said = [{"entity": "quantity", "value": "300斤"}]
+    events, messages = run(ActionHandleInform(services), tracker("来三百斤", said, slots={"product": "土豆"}))
+    assert events == [{"event": "followup", "timestamp": None, "name": "order_form"}] and messages == []
+    # With nothing searched, it is only a hint.
+    events, messages = run(ActionHandleInform(services), tracker("来三百斤", said))
+    assert events == [] and "我要买30斤土豆" in messages[0]["text"]
 
 
 def test_database_failure_gets_a_busy_reply() -> None:

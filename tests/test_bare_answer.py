@@ -27,6 +27,8 @@ def _entity(text: str, value: str, kind: str, **extra: Any) -> dict[str, Any]:
         ("电话：13912345678", [("13912345678", "phone")], ("phone",)),
         ("五十斤左右吧", [("五十斤", "quantity")], ("quantity",)),
         ("五十斤，送货上门", [("五十斤", "quantity"), ("送货上门", "supply_method")], ("quantity", "supply_method")),
+        ("要五十只", [("五十只", "quantity")], ("quantity",)),  # an amount alone answers "how many?"
+        ("那就来三百斤吧", [("三百斤", "quantity")], ("quantity",)),
     ],
 )
 def test_a_message_of_values_and_fillers_is_a_bare_answer(
@@ -41,6 +43,7 @@ def test_a_message_of_values_and_fillers_is_a_bare_answer(
     [
         ("哪里有土豆", [("土豆", "product")]),  # a search
         ("要五十斤核桃", [("五十斤", "quantity"), ("核桃", "product")]),  # a will to order
+        ("我要买30斤", [("30斤", "quantity")]),  # ordering from what a search found
         ("红苕两块钱一斤", [("红苕", "product"), ("两块钱一斤", "price")]),  # a contact's price
         ("腊肉没得了", [("腊肉", "product")]),  # a stock change
         ("第二个", []),  # a pick, no value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from fupin.mentions import find_mentions
@@ -155,6 +155,27 @@ def test_supply_methods(text: str, label: str) -> None:
 def test_everyday_supply_phrasings_are_one_mention(text: str, span: str, label: str) -> None:
     # The whole phrase is one mention, so a longer way of saying it never leaves a fragment behind.
     assert [(s, value) for s, value, _d in _only(text, "supply_method")] == [(span, label)]
+
+
+@pytest.mark.parametrize(
+    ("text", "spans"),
+    [
+        ("我要买30斤柑橘，快递寄过来", ["快递"]),  # one way said twice over is one mention
+        ("送货上门，送到单位来", ["送货上门"]),
+        ("电商渠道卖了多少", []),  # one of the plan's sales channels
+        ("送货上门还是上门自提都行", ["送货上门", "上门自提"]),  # two ways are two mentions
+    ],
+)
+def test_a_supply_method_is_mentioned_once_and_never_for_a_channel(text: str, spans: list[str]) -> None:
+    assert [s for s, _v, _d in _only(text, "supply_method")] == spans
+
+
+def test_a_figures_question_carries_no_supply_method() -> None:
+    asking = Message({TEXT: "送货上门这块的销售额有多少", INTENT: {INTENT_NAME_KEY: "sales_summary"}})
+    ordering = Message({TEXT: "30斤土豆，送货上门", INTENT: {INTENT_NAME_KEY: "order_product"}})
+    EntityNormaliser().process([asking, ordering])
+    assert [e["entity"] for e in asking.get(ENTITIES)] == []
+    assert [e["value"] for e in ordering.get(ENTITIES) if e["entity"] == "supply_method"] == ["送货上门"]
 
 
 def test_component_replaces_other_extractors_guesses_for_its_types() -> None:

@@ -158,3 +158,10 @@ def test_a_product_finds_its_varieties_exact_names_first(demo: Database, tmp_pat
         assert [(v.product, v.variety) for v in result.listings] == [("猕猴桃", "金果"), ("红心猕猴桃", "")]
     # 土鸡 is not a variety of 土鸡蛋: a variety's name ends with its product's.
     assert _products(search.search(product="土鸡", limit=10)) == {"土鸡"}
+
+
+@pytest.mark.parametrize("written", ["红薯粉条", "土豆片", "核桃酒", "苕粉"])
+def test_what_is_made_of_a_product_is_not_the_product(demo: Database, written: str) -> None:
+    # Chinese puts the head noun last: 红薯粉条 is noodles; offering 红薯 would be a wrong answer.
+    result = CatalogSearch(demo.sessions).search(product=written)
+    assert result.listings == [] and result.unknown_product

@@ -109,6 +109,18 @@ class ProductMatch:
     how: str
 
 
+# What is made of a product, written after it (红薯粉条, 苕粉, 土豆片, 核桃酒): Chinese puts the head noun
+# last, so 红薯粉条 is noodles, not sweet potatoes, and must not be offered 红薯 as if it were.
+# 干 is left alone before 啥/嘛/什么/货/净 (土豆干啥用的, 木耳干货).
+MADE_FROM = re.compile(r"粉条|粉丝|粉|罐头|干(?![啥嘛什货净])|片|酱|酒|醋|汁|饼|糕|脯|丝|条")
+
+
+def made_from(term: str, name: str) -> bool:
+    """Whether a term names something made of a product (红薯粉条 of 红薯), not the product."""
+    at = term.find(name)
+    return at >= 0 and MADE_FROM.match(term, at + len(name)) is not None
+
+
 class ProductVocabulary:
     """Every product name and alias, for matching what people write."""
 
@@ -158,7 +170,9 @@ class ProductVocabulary:
 
     def _partial(self, term: str) -> list[ProductMatch]:
         # The term holds a known name (新鲜土豆) or, when two characters or more, is part of one (木耳).
-        contained = [e for e in self.entries if e.written in term and len(e.written) >= 2]
+        contained = [
+            e for e in self.entries if e.written in term and len(e.written) >= 2 and not made_from(term, e.written)
+        ]
         if contained:
             longest = len(contained[0].written)
             contained = [e for e in contained if len(e.written) == longest]
@@ -200,10 +214,24 @@ class ProductVocabulary:
             start = text.find(entry.written)
             while start >= 0:
                 end = start + len(entry.written)
-                if all(end <= s or start >= e for s, e, _ in found):
+                if all(end <= s or start >= e for s, e, _ in found) and not MADE_FROM.match(text, end):
                     found.append((start, end, entry))
                 start = text.find(entry.written, end)
         return sorted(found, key=lambda f: f[0])
+
+    def made_of_spans(self, text: str) -> list[tuple[int, int]]:
+        """Spans of things made of a known product (红薯粉条, 土豆片) that no name or alias covers."""
+        found: list[tuple[int, int]] = []
+        for entry in self.entries:
+            if len(entry.written) < 2:
+                continue
+            start = text.find(entry.written)
+            while start >= 0:
+                suffix = MADE_FROM.match(text, start + len(entry.written))
+                if suffix is not None and all(suffix.end() <= s or start >= e for s, e in found):
+                    found.append((start, suffix.end()))
+                start = text.find(entry.written, start + len(entry.written))
+        return sorted(found)
 
     def mentions(self, text: str) -> list[VocabularyEntry]:
         """Product names or aliases written anywhere in a sentence, in order of position."""
