@@ -15,8 +15,11 @@ NEVER_FOR_NEGATIONS = frozenset({"order_product", "affirm"})
 
 Example = tuple[str, str, list[dict[str, Any]]]
 
-# Questions of the form A-not-A (有没有, 要不要, 在不在, 可以不) carry 不/没 without saying no.
-_QUESTION_FORMS = re.compile(r"(.)[不没]\1|有没有|有莫得|可以不|行不行|(?<=.)[不没][?？]?$")
+# Questions of the form A-not-A (有没有, 要不要, 在不在, 可以不) carry 不/没 without saying no; words that
+# only contain a negation character (别名 is an alias, 别家 another seller) say no as little.
+_QUESTION_FORMS = re.compile(
+    r"(.)[不没]\1|有没有|有莫得|可以不|行不行|(?<=.)[不没][?？]?$|别名|别家|别的|别人|特别|区别|分别"
+)
 _NEGATION = re.compile(r"不|没|莫|别|甭|算了|取消")
 
 

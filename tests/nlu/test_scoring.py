@@ -46,6 +46,8 @@ def test_fallback_counts_as_out_of_scope() -> None:
         ("有没有蜂蜜", False),
         ("在不在", False),
         ("可以不", False),
+        ("给脐橙加个别名橙子", False),  # 别名 is an alias, no 别 (don't)
+        ("别订了", True),
     ],
 )
 def test_negated_sentences(text: str, negated: bool) -> None:
