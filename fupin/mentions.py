@@ -89,10 +89,12 @@ def find_mentions(text: str) -> list[Mention]:
     found: list[Mention] = []
     taken: list[tuple[int, int]] = []
 
-    def add(mention: Mention | None) -> None:
-        if mention is not None and _free(taken, mention.start, mention.end):
-            found.append(mention)
-            taken.append((mention.start, mention.end))
+    def add(mention: Mention | None) -> bool:
+        if mention is None or not _free(taken, mention.start, mention.end):
+            return False
+        found.append(mention)
+        taken.append((mention.start, mention.end))
+        return True
 
     for match in _ORDER_NO_SPANS.finditer(folded):
         add(Mention("order_no", match.start(), match.end(), match.group(), match.group().upper()))
@@ -120,9 +122,8 @@ def find_mentions(text: str) -> list[Mention]:
         if said is not None and said.value == value and match.start() - said.end <= 1:
             continue  # one way said twice over (快递寄过来, 送货送到单位) is one mention
         mention = Mention("supply_method", match.start(), match.end(), match.group(), value)
-        if _free(taken, mention.start, mention.end):
+        if add(mention):
             said = mention
-        add(mention)
     return sorted(found, key=lambda m: m.start)
 
 

@@ -99,8 +99,9 @@ class CatalogMatcher(GraphComponent, EntityExtractorMixin):
         named = [(f["start"], f["end"]) for f in found]
         for start, end in vocabulary.made_of_spans(text):
             # Named as written: the catalogue has none of it, and the answer says so (红薯粉条 is not 红薯).
-            if all(end <= s or start >= e for s, e in named):
-                found.append(_entity("product", start, end, text[start:end]))
+            made_of = _entity("product", start, end, text[start:end])
+            if not _overlaps(made_of, named):
+                found.append(made_of)
         for start, end, place in gazetteer.spans(text):
             written = text[start:end]
             ambiguous = (

@@ -47,6 +47,7 @@ class EntityNormaliser(GraphComponent, EntityExtractorMixin):
         for message in messages:
             text = message.get(TEXT) or ""
             kept = [e for e in message.get(ENTITIES, []) if e.get("entity") not in OWNED]
+            figures = _asks_figures(message)
             found = [
                 {
                     "entity": m.entity,
@@ -57,7 +58,7 @@ class EntityNormaliser(GraphComponent, EntityExtractorMixin):
                     **({"additional_info": m.details} if m.details else {}),
                 }
                 for m in find_mentions(text)
-                if not (m.entity == "supply_method" and _asks_figures(message))
+                if not (figures and m.entity == "supply_method")
             ]
             kept = repair_orgs(text, kept)
             message.set(ENTITIES, kept + self.add_extractor_name(found), add_to_output=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -208,34 +208,38 @@ class ProductVocabulary:
         One-character aliases (茶) are left out: inside a sentence they are too often another word.
         """
         found: list[tuple[int, int, VocabularyEntry]] = []
+        for start, end, entry in self._occurrences(text):
+            if _free(found, start, end) and not MADE_FROM.match(text, end):
+                found.append((start, end, entry))
+        return sorted(found, key=lambda f: f[0])
+
+    def made_of_spans(self, text: str) -> list[tuple[int, int]]:
+        """Spans of things made of a known product (红薯粉条, 土豆片) that no name or alias covers."""
+        found: list[tuple[int, int, VocabularyEntry]] = []
+        for start, end, entry in self._occurrences(text):
+            suffix = MADE_FROM.match(text, end)
+            if suffix is not None and _free(found, start, suffix.end()):
+                found.append((start, suffix.end(), entry))
+        return sorted((start, end) for start, end, _entry in found)
+
+    def _occurrences(self, text: str) -> Iterator[tuple[int, int, VocabularyEntry]]:
+        # Longest names first; one-character aliases (茶) are too often another word inside a sentence.
         for entry in self.entries:
             if len(entry.written) < 2:
                 continue
             start = text.find(entry.written)
             while start >= 0:
                 end = start + len(entry.written)
-                if all(end <= s or start >= e for s, e, _ in found) and not MADE_FROM.match(text, end):
-                    found.append((start, end, entry))
+                yield start, end, entry
                 start = text.find(entry.written, end)
-        return sorted(found, key=lambda f: f[0])
-
-    def made_of_spans(self, text: str) -> list[tuple[int, int]]:
-        """Spans of things made of a known product (红薯粉条, 土豆片) that no name or alias covers."""
-        found: list[tuple[int, int]] = []
-        for entry in self.entries:
-            if len(entry.written) < 2:
-                continue
-            start = text.find(entry.written)
-            while start >= 0:
-                suffix = MADE_FROM.match(text, start + len(entry.written))
-                if suffix is not None and all(suffix.end() <= s or start >= e for s, e in found):
-                    found.append((start, suffix.end()))
-                start = text.find(entry.written, start + len(entry.written))
-        return sorted(found)
 
     def mentions(self, text: str) -> list[VocabularyEntry]:
         """Product names or aliases written anywhere in a sentence, in order of position."""
         return [entry for _start, _end, entry in self.spans(normalize_text(text))]
+
+
+def _free(found: list[tuple[int, int, VocabularyEntry]], start: int, end: int) -> bool:
+    return all(end <= s or start >= e for s, e, _entry in found)
 
 
 def _dedupe(matches: object) -> list[ProductMatch]:
