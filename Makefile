@@ -12,6 +12,8 @@ INSTALLED := $(VENV)/.installed
 DEV_INSTALLED := $(VENV)/.installed-dev
 RASA := $(VENV)/bin/rasa
 MODEL := models/fupin.tar.gz
+# pytest-xdist workers for `make test` (the machine's two cores); TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 # What the trained model depends on; the vocabulary files are generated from the database.
 TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*.yml) data/lookups.yml nlu/dictionary/userdict.txt
 
@@ -40,11 +42,11 @@ test: $(DEV_INSTALLED) train validate ## Validate and train, then run every test
 	@if [ -z "$$TEST_DATABASE_URL" ]; then echo ">>> TEST_DATABASE_URL is not set: the PostgreSQL tests are SKIPPED (e.g. TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test make test)"; fi
 	@tools/ensure_chromium.sh
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
-# The edit-test loop: no model, no processes, SQLite only (PostgreSQL runs in `make test`); about a minute.
+# The edit-test loop: no model, no processes, SQLite only (PostgreSQL runs in `make test`), on two workers.
 test-fast: $(DEV_INSTALLED) ## Unit and database tests only (no model, no processes, SQLite), random order
-	env -u TEST_DATABASE_URL $(PY) -m pytest -m "unit or db" -q -rfE
+	env -u TEST_DATABASE_URL $(PY) -m pytest -m "unit or db" -q -rfE -n $(TEST_WORKERS)
 
 test-dialogue: $(DEV_INSTALLED) train ## The tests against the loaded model (dialogue tier)
 	$(PY) -m pytest -m dialogue -q

@@ -72,6 +72,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.db)
         else:
             item.add_marker(pytest.mark.unit)
+    # The slowest tier first, in the random order pytest-randomly gave it: with two xdist workers
+    # (`make test`) the long process tests then run side by side at the start instead of one of them
+    # trailing alone at the end.
+    items.sort(key=lambda item: item.get_closest_marker("process") is None)
 
 
 # --- SQLite ----------------------------------------------------------------------------------------------

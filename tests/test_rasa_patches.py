@@ -156,3 +156,52 @@ def test_applied_events_step_by_step_are_rasas(batches: list[list[rasa_events.Ev
         assert [id(e) for e in tracker.applied_events()] == [id(e) for e in expected]  # asked again
         fresh = DialogueStateTracker.from_events("s", list(tracker.events), [AnySlot("quantity", [])])
         assert [id(e) for e in fresh.applied_events()] == [id(e) for e in rasas(fresh)]
+
+
+# One model load per process: a second agent loaded in the same process parses a little differently
+# whichever way it is loaded (jieba's and TensorFlow's process-wide state), so each way gets its own.
+_PARSE_ALL = """
+import asyncio, json, sys
+from rasa.core.agent import Agent
+from bot.dialogue import rasa_patches
+if sys.argv[1] == "patched":
+    rasa_patches.load_models_for_inference_without_a_training_step()
+texts = json.loads(open(sys.argv[3], encoding="utf-8").read())
+agent = Agent.load(sys.argv[2])
+async def run():
+    return [await agent.parse_message(text) for text in texts]
+print(json.dumps([[p["intent_ranking"], [[e["entity"], e["start"], e["end"], e.get("value")] for e in p["entities"]]]
+                  for p in asyncio.run(run())], ensure_ascii=False))
+"""
+
+
+@pytest.mark.process
+def test_a_model_loaded_without_the_training_step_predicts_exactly_as_rasas_load(sqlite_db: Any, tmp_path: Any) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from nlu.evaluate import load_examples
+
+    root = Path(__file__).parents[1]
+    texts = [text for text, _, _ in load_examples(root / "tests" / "nlu" / "holdout_fresh.yml")][::3]
+    env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": sqlite_db.url}  # for the catalogue matcher
+
+    inputs = tmp_path / "texts.json"
+    inputs.write_text(json.dumps(texts), encoding="utf-8")
+
+    def start(way: str) -> subprocess.Popen[str]:
+        command = [sys.executable, "-c", _PARSE_ALL, way, str(root / "models" / "fupin.tar.gz"), str(inputs)]
+        return subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=root)
+
+    def parses(process: subprocess.Popen[str]) -> Any:
+        out, _ = process.communicate(timeout=300)
+        assert process.returncode == 0
+        return json.loads(out.strip().splitlines()[-1])
+
+    both = start("patched"), start("rasa")  # side by side: two loads, one wait
+    patched, rasas = parses(both[0]), parses(both[1])
+    assert len(patched) == len(texts) > 100
+    assert patched == rasas

@@ -44,6 +44,7 @@ def _redis_up() -> bool:
 
 pytestmark = [
     pytest.mark.process,
+    pytest.mark.xdist_group("scale_out"),  # one cluster for the module's tests: on one worker (make test)
     pytest.mark.skipif(not TEST_DATABASE_URL, reason="TEST_DATABASE_URL is not set: PostgreSQL tests not run"),
 ]
 

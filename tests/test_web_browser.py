@@ -114,12 +114,18 @@ def _check_page(driver: Chrome, name: str) -> None:
 
 def _click_and_load(driver: Chrome, element: object) -> None:
     # A click that submits a form: wait until the next page has replaced this one.
-    from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    page = driver.find_element("tag name", "html")
+    # A mark on this page's window, not an element reference: asking an element that is being torn
+    # down whether it is stale can itself fail in Chrome ("Node … does not belong to the document").
+    driver.execute_script("window.__leaving = true;")
     element.click()  # type: ignore[attr-defined]
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page))
+
+    def arrived(d: Chrome) -> bool:
+        return bool(d.execute_script("return !window.__leaving && document.readyState === 'complete';"))
+
+    WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,)).until(arrived)
 
 
 def _wait_for_file(folder: Path, timeout: float = 30) -> Path:

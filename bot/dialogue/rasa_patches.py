@@ -39,6 +39,7 @@ def apply() -> None:
     check_versions(rasa.__version__, rasa_sdk.__version__)
     validate_action_results_with_a_built_validator()
     applied_events.install()
+    load_models_for_inference_without_a_training_step()
 
 
 def validate_action_results_with_a_built_validator() -> None:
@@ -66,6 +67,55 @@ def validate_action_results_with_a_built_validator() -> None:
 
     _validate_action_result.built_validator = True  # type: ignore[attr-defined]
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+
+
+def load_models_for_inference_without_a_training_step() -> None:
+    """Make Rasa load a trained DIET model for prediction without first tracing its training step.
+
+    `RasaModel.load` compiles the empty model and fits it on one example "to build weights of the correct
+    size", then loads the saved weights over them: tracing the training function is about 20 s of CPU of
+    the 25 s a model load takes, at every start of the bot and every worker. A TensorFlow-format
+    checkpoint restores each variable by its path in the model the moment the variable is created, so
+    loading the weights first and then running the one inference Rasa runs anyway builds exactly the
+    prediction variables with their trained values. `assert_existing_objects_matched` proves every
+    variable so created came from the checkpoint; if one did not, Rasa's own loading is used instead.
+    Fine-tuning (which needs the optimizer's state) always takes Rasa's path.
+    """
+    from rasa.utils.tensorflow.models import RasaModel
+
+    rasa_load = RasaModel.load.__func__  # type: ignore[attr-defined]
+    if getattr(rasa_load, "without_training_step", False):
+        return
+
+    def load(
+        cls: type[RasaModel],
+        model_file_name: str,
+        model_data_example: Any,
+        predict_data_example: Any = None,
+        finetune_mode: bool = False,
+        *args: Any,
+        **kwargs: Any,
+    ) -> RasaModel:
+        if finetune_mode or predict_data_example is None:
+            return rasa_load(
+                cls, model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs
+            )
+        model = cls(*args, **kwargs)
+        status = model.load_weights(model_file_name)
+        model.run_inference(predict_data_example)
+        try:
+            status.assert_existing_objects_matched()
+        except AssertionError:
+            logger.warning("%s: not every variable came from %s; loading it Rasa's way", cls.__name__, model_file_name)
+            return rasa_load(
+                cls, model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs
+            )
+        status.expect_partial()  # the optimizer's slots are for training only
+        return model
+
+    load.without_training_step = True  # type: ignore[attr-defined]
+    load.rasa_load = rasa_load  # type: ignore[attr-defined]
+    RasaModel.load = classmethod(load)  # type: ignore[assignment]
 
 
 class ActionResultCheck:
