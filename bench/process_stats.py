@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,3 +52,35 @@ def held_by(pid: int, database_file: str | None) -> Held:
         established += sum(1 for line in lines if (f := line.split())[3] == TCP_ESTABLISHED and f[9] in sockets)
     files = sum(1 for t in targets if database_file and t.startswith(database_file))
     return Held(rss_mb(pid), established, files)
+
+
+class RssSampler:
+    """The resident set size of some processes, sampled every `every` seconds on a thread of its own."""
+
+    def __init__(self, pids: list[int], every: float) -> None:
+        self.pids = pids
+        self.every = every
+        self.samples: list[list[float]] = []  # one row per sample, one column per process
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.samples.append([rss_mb(pid) for pid in self.pids])
+
+    def __enter__(self) -> RssSampler:
+        self.samples.append([rss_mb(pid) for pid in self.pids])
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append([rss_mb(pid) for pid in self.pids])
+
+    def lines(self) -> list[str]:
+        """Per process, its RSS at each sample."""
+        return [
+            f"    process {pid}: " + " ".join(f"{row[column]:.0f}" for row in self.samples) + " MB"
+            for column, pid in enumerate(self.pids)
+        ]

@@ -56,6 +56,8 @@ class Settings:
     rate_limit_burst: int = 10
     rate_limit_per_minute: int = 30
     push_interval_seconds: float = 1.0
+    # NLU parses of repeated short texts kept per process (bot/dialogue/parse_cache.py); 0 = none kept.
+    parse_cache_size: int = 2048
     model_dir: Path = PROJECT_ROOT / "models"
     log_dir: Path = PROJECT_ROOT / "var" / "logs"
     log_level: str = "INFO"
@@ -113,6 +115,7 @@ class Settings:
             rate_limit_burst=int(env.get("RATE_LIMIT_BURST") or defaults.rate_limit_burst),
             rate_limit_per_minute=int(env.get("RATE_LIMIT_PER_MINUTE") or defaults.rate_limit_per_minute),
             push_interval_seconds=float(env.get("PUSH_INTERVAL_SECONDS") or defaults.push_interval_seconds),
+            parse_cache_size=int(env.get("PARSE_CACHE_SIZE") or defaults.parse_cache_size),
             model_dir=Path(env["MODEL_DIR"]) if env.get("MODEL_DIR") else defaults.model_dir,
             log_dir=Path(env["LOG_DIR"]) if env.get("LOG_DIR") else defaults.log_dir,
             log_level=env.get("LOG_LEVEL") or defaults.log_level,

@@ -38,6 +38,16 @@ def test_parses_are_kept_per_names_version_short_texts_only_and_few() -> None:
     assert cache.get(1, "确认") is None and cache.get(1, "我的订单") is not None and len(cache) == 2
 
 
+def test_a_cache_of_size_zero_keeps_nothing_as_the_setting_says() -> None:
+    from fupin.settings import Settings
+
+    size = Settings.from_env({"PARSE_CACHE_SIZE": "0"}).parse_cache_size
+    assert size == 0 and Settings.from_env({}).parse_cache_size > 0
+    cache = ParseCache(size)
+    cache.put(1, "确认", {"text": "确认"})
+    assert cache.get(1, "确认") is None and len(cache) == 0
+
+
 def test_names_read_again_unchanged_keep_their_version_and_a_new_alias_moves_it(db: Database) -> None:
     now = [0.0]
     names = CatalogNames(db.sessions, refresh_seconds=5.0, clock=lambda: now[0])

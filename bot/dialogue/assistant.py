@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.dialogue.parse_cache import ParseCache
+from bot.dialogue.parse_cache import CACHED_PARSES, ParseCache
 from fupin.catalog.search import CatalogNames
 from fupin.settings import Settings
 
@@ -58,12 +58,18 @@ class Dialogue(Protocol):
 class Assistant:
     """The Rasa agent, loaded once, answering one user message at a time."""
 
-    def __init__(self, agent: Any, endpoint: Any = None, catalog_names: CatalogNames | None = None) -> None:
+    def __init__(
+        self,
+        agent: Any,
+        endpoint: Any = None,
+        catalog_names: CatalogNames | None = None,
+        parse_cache_size: int = CACHED_PARSES,
+    ) -> None:
         self._agent = agent
         self._endpoint = endpoint
         # Parses of repeated texts are kept only when the catalogue's names (which the NLU reads) are known.
         self._names = catalog_names
-        self._parses = ParseCache()
+        self._parses = ParseCache(parse_cache_size)
 
     @classmethod
     def load(
@@ -73,6 +79,7 @@ class Assistant:
         tracker_store: Any = None,
         lock_store: Any = None,
         catalog_names: CatalogNames | None = None,
+        parse_cache_size: int = CACHED_PARSES,
     ) -> Assistant:
         """Load a trained model (slow: tens of seconds) with its action endpoint and the catalogue's names."""
         from rasa.core.agent import Agent
@@ -87,7 +94,7 @@ class Assistant:
         if catalog_names is not None:
             for matcher in rasa_patches.components_of(agent, CatalogMatcher):
                 matcher.use(catalog_names)
-        return cls(agent, endpoint, catalog_names)
+        return cls(agent, endpoint, catalog_names, parse_cache_size)
 
     async def close(self) -> None:
         """Close the connections to the action server (if any)."""

@@ -43,7 +43,7 @@ class ParseCache:
 
     def put(self, version: int, text: str, parse: dict[str, Any]) -> None:
         """Keep a copy of a parse (short texts only)."""
-        if len(text) > LONGEST_TEXT:
+        if len(text) > LONGEST_TEXT or self._size <= 0:
             return
         self._parses[(version, text)] = copy.deepcopy(parse)
         self._parses.move_to_end((version, text))

@@ -56,6 +56,7 @@ class DialogueRuntime:
                 tracker_store_for(settings),
                 lock_store_for(settings),
                 catalog_names=services.search.names,
+                parse_cache_size=settings.parse_cache_size,
             )
         except BaseException:
             engine.dispose()
