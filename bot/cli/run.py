@@ -28,7 +28,7 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
         return 1
     interactive = sys.stdin.isatty()
     if interactive:
-        print_line("正在启动助手（加载模型约需半分钟）…")
+        print_line("正在启动助手（加载模型约需十几秒）…")
     runtime = DialogueRuntime.start(ctx.settings)
     try:
         if interactive:
@@ -65,7 +65,7 @@ def cmd_run_telegram(ctx: Context) -> int:
         print_line("还没有训练好的模型，请先运行 make train（或 make run）。")
         return 1
     mode = "webhook" if ctx.settings.telegram_webhook_url else "长轮询"
-    print_line(f"正在启动 Telegram 机器人（{mode}，加载模型约需半分钟），Ctrl-C 停止。")
+    print_line(f"正在启动 Telegram 机器人（{mode}，加载模型约需十几秒），Ctrl-C 停止。")
     run(ctx.settings)
     return 0
 
