@@ -81,7 +81,6 @@ from bot import logs  # noqa: E402
 from bot.dialogue.actions import build_executor  # noqa: E402
 from bot.dialogue.assistant import Assistant, Reply, model_path  # noqa: E402
 from bot.dialogue.endpoint import InProcessEndpoint  # noqa: E402
-from bot.dialogue.parse_cache import CACHED_PARSES  # noqa: E402
 from bot.dialogue.stores import lock_store_for, tracker_store_for  # noqa: E402
 from bot.telegram import texts  # noqa: E402
 from fupin.catalog import ledger  # noqa: E402
@@ -678,7 +677,7 @@ class Bench:
         self.fake.start()
         self.settings = settings_for(
             self.fake, self.url, rate_limit_burst=1000, rate_limit_per_minute=60_000, push_interval_seconds=1.0,
-            log_dir=tmp,
+            log_dir=tmp, parse_cache_size=0 if args.no_parse_cache else Settings.parse_cache_size,
         )  # fmt: skip
         self.workers: Workers | None = None
         self.dialogue: TimedDialogue | None = None
@@ -701,7 +700,7 @@ class Bench:
                 tracker_store_for(self.settings),
                 lock_store_for(self.settings),
                 catalog_names=services.search.names,
-                parse_cache_size=0 if self.args.no_parse_cache else CACHED_PARSES,
+                parse_cache_size=self.settings.parse_cache_size,
             )
         )
         bot = running_telegram(self.fake, self.settings, self.dialogue, self.sessions)

@@ -158,10 +158,10 @@ def _all_patterns() -> tuple[list[tuple[str, re.Pattern[str]]], set[str]]:
 PATTERNS, BUILT = _all_patterns()
 
 
-def _timed(call: Callable[[], object]) -> float:
+def _timed(call: Callable[[], object]) -> tuple[float, object]:
     start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
+    result = call()
+    return time.perf_counter() - start, result
 
 
 def _assert_linear(
@@ -173,15 +173,13 @@ def _assert_linear(
         for kind, text in _adversarial(size).items():
             if texts is not None and text not in texts:
                 continue
-            started = time.perf_counter()
-            result = run(text)
-            elapsed = time.perf_counter() - started
+            elapsed, result = _timed(lambda text=text: run(text))  # type: ignore[misc]
             # Other processes share the CPU: an over-budget call is timed twice more and the fastest kept.
             # A linear pattern then takes milliseconds; a super-linear one stays slow every time.
             for _ in range(2):
                 if elapsed < budget:
                     break
-                elapsed = min(elapsed, _timed(lambda text=text: run(text)))  # type: ignore[misc]
+                elapsed = min(elapsed, _timed(lambda text=text: run(text))[0])  # type: ignore[misc]
             assert elapsed < budget, f"{what} took {elapsed:.2f}s on {size} characters of {kind!r}"
             if result:
                 found.add(text)

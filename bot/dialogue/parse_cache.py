@@ -15,9 +15,11 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
+from fupin.settings import Settings
+
 logger = logging.getLogger(__name__)
 
-CACHED_PARSES = 2048  # texts kept, least recently used dropped first
+CACHED_PARSES = Settings.parse_cache_size  # texts kept, least recently used dropped first (PARSE_CACHE_SIZE)
 LONGEST_TEXT = 80  # longer texts hardly repeat: not kept
 
 
