@@ -16,6 +16,38 @@ logger = logging.getLogger(__name__)
 
 # After this many asks of the same question in a row, the next one is rephrased with examples.
 PLAIN_ASKS = 2
+# What the form's answers are called when the bot says it kept one (in the order they are asked).
+SLOT_LABELS = {"quantity": "数量", "org": "采购单位", "phone": "联系电话", "supply_method": "供货方式"}
+
+
+def _value_before(events: list[dict[str, Any]], slot: str) -> Any:
+    for event in reversed(events):
+        if event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
+def kept_answers(tracker: Tracker, asking: str) -> list[str]:
+    """What the latest message filled besides the question asked before it: "采购单位县第一中学食堂".
+
+    When a buyer answers another question than the one asked (the unit while asked which place), the form
+    keeps it and asks its question again; saying what it kept is what tells them the answer was not refused.
+    """
+    events = list(tracker.events)
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=None)
+    if last_user is None:
+        return []
+    before, after = events[:last_user], events[last_user + 1 :]
+    if _value_before(before, "requested_slot") in (None, ""):
+        return []  # the message that started the form: everything it gave is the order's own
+    kept = []
+    for slot, label in SLOT_LABELS.items():
+        if slot == asking:
+            continue
+        value = _value_before(after, slot)
+        if value not in (None, "") and value != _value_before(before, slot):
+            kept.append(f"{label}{value}")
+    return kept
 
 
 def ask_count(tracker: Tracker, slot: str) -> tuple[int, list[dict[str, Any]]]:
@@ -35,6 +67,8 @@ def rephrase(times: int) -> bool:
 def ask(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str) -> tuple[bool, list[dict[str, Any]]]:
     """Count this ask; when it must be rephrased, say the rephrased question (with 取消 / 重新说) and return True."""
     times, events = ask_count(tracker, slot)
+    if kept := kept_answers(tracker, slot):
+        dispatcher.utter_message(text=f"好的，已记下{'、'.join(kept)}。")
     if rephrase(times):
         dispatcher.utter_message(response=f"utter_ask_{slot}_again")
     return rephrase(times), events

@@ -45,7 +45,9 @@ class ActionApplyPending(FupinAction):
         try:
             kind = ReadBackKind(pending.get("kind"))
         except ValueError:
-            dispatcher.utter_message(response="utter_nothing_pending")
+            # 确认 while the order form still asks: the form's question follows, so say why nothing happened.
+            in_form = (tracker.active_loop or {}).get("name") == "order_form"
+            dispatcher.utter_message(response="utter_order_not_complete" if in_form else "utter_nothing_pending")
             return []
         key = str(pending.get("key") or "")
         if kind is ReadBackKind.ORDER and key:

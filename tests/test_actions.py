@@ -376,3 +376,18 @@ def test_stock_history_for_a_contact_and_refused_for_others(people: Database, se
     assert "才能查看库存记录" in messages[0]["text"]
     _events, messages = run(ActionStockHistory(services), tracker("库存记录", sender=CONTACT))
     assert messages[0]["response"] == "utter_stock_history_which"
+
+
+def test_the_form_says_which_other_answers_it_kept() -> None:
+    from actions.asking import kept_answers
+
+    def slot(name: str, value: Any) -> dict[str, Any]:
+        return {"event": "slot", "name": name, "value": value}
+
+    asked_place = [slot("requested_slot", "listing_id"), slot("quantity", "200斤"), {"event": "user"}]
+    answered = tracker(events=[*asked_place, slot("org", "县第一中学食堂"), slot("quantity", "200斤")])
+    # The unit is new; the quantity is the one it already had; the question asked is not "kept".
+    assert kept_answers(answered, "listing_id") == ["采购单位县第一中学食堂"]
+    assert kept_answers(answered, "org") == []
+    started = tracker(events=[{"event": "user"}, slot("quantity", "200斤"), slot("requested_slot", "listing_id")])
+    assert kept_answers(started, "listing_id") == []  # the message that starts the order is not echoed

@@ -95,6 +95,31 @@ def test_a_new_search_mid_form_is_answered_and_leaves_the_form(bot: Bot) -> None
     assert "没有进行中" in bot.say("console:canteen4", "取消").text
 
 
+def test_answers_to_other_questions_are_kept_and_said_while_the_place_is_asked(bot: Bot) -> None:
+    # Issue #14's user trial: after a four-place search the form asks which place; the unit and the phone
+    # given instead were kept silently, so the buyer thought them refused, and 确认 got "nothing to confirm".
+    buyer = "console:school1"
+    assert "土豆共4条" in bot.say(buyer, "哪里有土豆").text
+    which = bot.say(buyer, "我们学校食堂想整两百斤")
+    assert "请选一家" in which.text and "已记下" not in which.text  # what starts the order is its own
+    kept = bot.say(buyer, "县第一中学食堂")
+    assert "已记下采购单位县第一中学食堂" in kept.text and "请选一家" in kept.text
+    early = bot.say(buyer, "确认")
+    assert "订单还没填完" in early.text and "请选一家" in early.text and "没有需要确认" not in early.text
+    assert not _orders(bot, "school1")
+    potato = _listing(bot, "土豆", "龙角镇")
+    phone = bot.say(buyer, f'/inform{{"listing_id": "{potato.id}"}}')
+    assert "电话" in phone.text and "数量" not in phone.text and "采购单位" not in phone.text
+    method = bot.say(buyer, "13912345678")
+    summary = bot.say(buyer, method.payload("送货上门"))
+    assert "200斤 × 1.5元/斤 = 300元" in summary.text and "县第一中学食堂" in summary.text
+    assert "下单成功" in bot.say(buyer, "确认").text
+    (order,) = _orders(bot, "school1")
+    assert (order.quantity, order.amount_fen, order.phone) == (Decimal(200), 30000, "13912345678")
+    with bot.sessions() as session:
+        assert session.get(Order, order.id).buyer.name == "县第一中学食堂"
+
+
 def test_more_than_the_stock_is_refused_and_asked_again(bot: Bot) -> None:
     honey = _listing(bot, "蜂蜜", "清水土家族乡")
     bot.say("console:canteen5", f'/order_product{{"listing_id": "{honey.id}"}}')
