@@ -140,8 +140,7 @@ class ActionApplyPending(FupinAction):
         change = stock.StockChange.from_slot(pending["change"])
         try:
             with transaction(self.services) as session:
-                text = stock.describe(session, change)
-                stock.apply(session, who(session, tracker), change)
+                text = stock.done(session, change, stock.apply(session, who(session, tracker), change))
         except stock.StockError as exc:
             dispatcher.utter_message(text=str(exc))
             return [SlotSet("pending", None)]

@@ -131,7 +131,10 @@ def test_stock_update_by_the_contact_and_refusal_for_others(bot: Bot) -> None:
     read_back = bot.say(CONTACT_LJ, "腊肉还剩两百斤")
     assert "剩余数量改为200斤" in read_back.text
     assert _listing(bot, "腊肉", "龙角镇").remaining_quantity == Decimal(800)  # not before confirmation
-    assert "已更新" in bot.say(CONTACT_LJ, "确认").text
+    done = bot.say(CONTACT_LJ, "确认")
+    # What was done, with the figures after it: the read-back's "剩800斤" would contradict the change.
+    assert "已更新" in done.text and "剩200斤" in done.text and "剩800斤" not in done.text
+    assert "剩余数量改为200斤" in done.text
     assert _listing(bot, "腊肉", "龙角镇").remaining_quantity == Decimal(200)
 
     assert "供货联系人" in bot.say("console:stranger", "腊肉卖完了").text
@@ -140,7 +143,8 @@ def test_stock_update_by_the_contact_and_refusal_for_others(bot: Bot) -> None:
 
     priced = bot.say(CONTACT_LJ, "新到300斤蜂蜜，六十五块一斤")
     assert "新增300斤" in priced.text and "价格改为65元/斤" in priced.text
-    bot.say(CONTACT_LJ, "是的")
+    added = bot.say(CONTACT_LJ, "是的")
+    assert "剩600斤，65元/斤" in added.text and "新增300斤" in added.text and "价格改为65元/斤" in added.text
     honey = _listing(bot, "蜂蜜", "龙角镇")
     assert (honey.remaining_quantity, honey.price_fen) == (Decimal(600), 6500)
 

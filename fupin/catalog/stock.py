@@ -184,6 +184,25 @@ def describe(session: Session, change: StockChange) -> str:
     return f"{label}：" + "，".join(parts)
 
 
+def done(session: Session, change: StockChange, listing: Listing) -> str:
+    """What a confirmed change did, with the listing's figures after it (the read-back's are those before)."""
+    label = _label(listing)
+    if change.kind is StockKind.SOLD_OUT:
+        text = f"{label}：已标记为卖完"
+        open_quantity = ledger.figures(session, listing.id).open_quantity
+        if open_quantity:
+            text += f"；未完成订单预订的{Quantity(open_quantity, listing.unit)}仍然有效，请照常发货"
+        return text
+    parts = []
+    if change.kind is StockKind.SET and change.quantity:
+        parts.append(f"剩余数量改为{change.quantity}")
+    if change.kind is StockKind.ADD and change.quantity:
+        parts.append(f"新增{change.quantity}")
+    if change.price:
+        parts.append(f"价格改为{change.price}")
+    return f"{label}：" + "，".join(parts)
+
+
 def plan(
     session: Session, listing_id: int, kind: StockKind, quantity: Quantity | None, price: Price | None
 ) -> StockChange:
