@@ -38,12 +38,15 @@ def kept_answers(tracker: Tracker, asking: str) -> list[str]:
     if last_user is None:
         return []
     before, after = events[:last_user], events[last_user + 1 :]
-    if _value_before(before, "requested_slot") in (None, ""):
+    answered = _value_before(before, "requested_slot")
+    if answered in (None, ""):
         return []  # the message that started the form: everything it gave is the order's own
+    if _value_before(after, answered) not in (None, ""):
+        return []  # the question was answered: the next question shows it was taken, whatever came with it
     kept = []
     for slot, label in SLOT_LABELS.items():
-        if slot == asking:
-            continue
+        if slot in (asking, answered):
+            continue  # the answer to the question asked needs no echo: the next question shows it was taken
         value = _value_before(after, slot)
         if value not in (None, "") and value != _value_before(before, slot):
             kept.append(f"{label}{value}")
