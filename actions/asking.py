@@ -27,7 +27,7 @@ def _value_before(events: list[dict[str, Any]], slot: str) -> Any:
     return None
 
 
-def kept_answers(tracker: Tracker, asking: str) -> list[str]:
+def kept_answers(tracker: Tracker) -> list[str]:
     """What the latest message filled besides the question asked before it: "采购单位县第一中学食堂".
 
     When a buyer answers another question than the one asked (the unit while asked which place), the form
@@ -45,8 +45,6 @@ def kept_answers(tracker: Tracker, asking: str) -> list[str]:
         return []  # the question was answered: the next question shows it was taken, whatever came with it
     kept = []
     for slot, label in SLOT_LABELS.items():
-        if slot in (asking, answered):
-            continue  # the answer to the question asked needs no echo: the next question shows it was taken
         value = _value_before(after, slot)
         if value not in (None, "") and value != _value_before(before, slot):
             kept.append(f"{label}{value}")
@@ -70,7 +68,7 @@ def rephrase(times: int) -> bool:
 def ask(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str) -> tuple[bool, list[dict[str, Any]]]:
     """Count this ask; when it must be rephrased, say the rephrased question (with 取消 / 重新说) and return True."""
     times, events = ask_count(tracker, slot)
-    if kept := kept_answers(tracker, slot):
+    if kept := kept_answers(tracker):
         dispatcher.utter_message(text=f"好的，已记下{'、'.join(kept)}。")
     if rephrase(times):
         dispatcher.utter_message(response=f"utter_ask_{slot}_again")

@@ -386,13 +386,12 @@ def test_the_form_says_which_other_answers_it_kept() -> None:
 
     asked_place = [slot("requested_slot", "listing_id"), slot("quantity", "200斤"), {"event": "user"}]
     answered = tracker(events=[*asked_place, slot("org", "县第一中学食堂"), slot("quantity", "200斤")])
-    # The unit is new; the quantity is the one it already had; the question asked is not "kept".
-    assert kept_answers(answered, "listing_id") == ["采购单位县第一中学食堂"]
-    assert kept_answers(answered, "org") == []
+    # The unit is new; the quantity is the one it already had.
+    assert kept_answers(answered) == ["采购单位县第一中学食堂"]
     # The answer to the question asked is not echoed: 30斤 to "要订多少", then the unit is asked.
     quantity = [slot("requested_slot", "quantity"), {"event": "user"}, slot("quantity", "30斤")]
-    assert kept_answers(tracker(events=quantity), "org") == []
+    assert kept_answers(tracker(events=quantity)) == []
     both = [slot("requested_slot", "org"), {"event": "user"}, slot("org", "县教委"), slot("phone", "13912345678")]
-    assert kept_answers(tracker(events=both), "supply_method") == []
+    assert kept_answers(tracker(events=both)) == []
     started = tracker(events=[{"event": "user"}, slot("quantity", "200斤"), slot("requested_slot", "listing_id")])
-    assert kept_answers(started, "listing_id") == []  # the message that starts the order is not echoed
+    assert kept_answers(started) == []  # the message that starts the order is not echoed

@@ -153,6 +153,14 @@ def candidates(
     return [Candidate(li.id, _label(li)) for li in mine]
 
 
+def _open_orders_note(session: Session, listing: Listing) -> str:
+    """A sold-out leaves open orders valid: how much they hold, to be delivered as usual."""
+    open_quantity = ledger.figures(session, listing.id).open_quantity
+    if not open_quantity:
+        return ""
+    return f"；未完成订单预订的{Quantity(open_quantity, listing.unit)}仍然有效，请照常发货"
+
+
 def describe(session: Session, change: StockChange) -> str:
     """The change read back in Chinese, for confirmation (and, after it, as what was done).
 
@@ -164,11 +172,7 @@ def describe(session: Session, change: StockChange) -> str:
     label = _label(listing)
     unit = listing.unit
     if change.kind is StockKind.SOLD_OUT:
-        text = f"{label}：标记为已卖完（可售改为0）"
-        open_quantity = ledger.figures(session, listing.id).open_quantity
-        if open_quantity:
-            text += f"；未完成订单预订的{Quantity(open_quantity, unit)}仍然有效，请照常发货"
-        return text
+        return f"{label}：标记为已卖完（可售改为0）" + _open_orders_note(session, listing)
     parts = []
     if change.kind is StockKind.SET and change.quantity:
         counted = change.quantity.value
@@ -188,11 +192,7 @@ def done(session: Session, change: StockChange, listing: Listing) -> str:
     """What a confirmed change did, with the listing's figures after it (the read-back's are those before)."""
     label = _label(listing)
     if change.kind is StockKind.SOLD_OUT:
-        text = f"{label}：已标记为卖完"
-        open_quantity = ledger.figures(session, listing.id).open_quantity
-        if open_quantity:
-            text += f"；未完成订单预订的{Quantity(open_quantity, listing.unit)}仍然有效，请照常发货"
-        return text
+        return f"{label}：已标记为卖完" + _open_orders_note(session, listing)
     parts = []
     if change.kind is StockKind.SET and change.quantity:
         parts.append(f"剩余数量改为{change.quantity}")
