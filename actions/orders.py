@@ -213,6 +213,8 @@ class ValidateOrderForm(UsesServices, FormValidationAction):
 
         When the place asked for has none but another has, it says so and offers the others.
         """
+        if value is None:
+            return {"product": None}  # cleared by extract_product, which has already answered
         place = order_place(tracker)
         search = self.services.search.search(product=str(value), place=place, limit=5)
         if search.unknown_product:

@@ -28,6 +28,10 @@ NUMBER = rf"(?:\d+(?:\.\d+)?|\.\d+|{_CN_NUMBER})"
 NUMBER_START = rf"(?<![0-9.{_CN_DIGITS}])"
 # Longest units first so that 公斤 wins over 斤 and 市斤 over 斤.
 UNIT = "(?:" + "|".join(sorted((re.escape(u) for u in ALL_UNITS), key=len, reverse=True)) + ")"
+# Words only a buying unit's name carries (县人民医院食堂, 县第一中学): never part of a product's name.
+UNIT_NAME_WORD = re.compile(
+    r"食堂|医院|卫生院|学校|中学|小学|幼儿园|学院|大学|单位|公司|企业|机关|工会|政府|银行|酒店|宾馆|超市|饭店|餐厅"
+)
 
 
 def normalize_text(text: str) -> str:

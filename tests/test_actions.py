@@ -214,6 +214,10 @@ def test_an_unknown_product_is_found_in_the_sentence_with_close_names(services: 
 
     assert product_term("给县人民医院食堂订30斤火龙果") == "火龙果"
     assert product_term("龙角镇有什么特产") is None
+    # A unit's name is never taken for a product (issue #14's trial: 目录里暂时没有们医院食堂拿).
+    assert product_term("帮我们医院食堂拿二十斤") is None
+    assert product_term("县中医院食堂") is None
+    assert product_term("帮我们订30斤火龙果") == "火龙果"
     unknown = services.search.unknown_product(None, "龙角镇有火龙果吗")
     assert unknown is not None and unknown.written == "火龙果" and "土豆" in unknown.available
     assert not unknown.closest  # 枇杷 and 猕猴桃 are near in name, but nobody has them in stock

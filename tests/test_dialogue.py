@@ -120,6 +120,29 @@ def test_answers_to_other_questions_are_kept_and_said_while_the_place_is_asked(b
         assert session.get(Order, order.id).buyer.name == "县第一中学食堂"
 
 
+def test_an_order_after_a_search_keeps_its_product_and_a_unit_is_never_an_unknown_product(bot: Bot) -> None:
+    # Issue #14's second trial: "帮我们医院食堂拿二十斤" after a search for 蜂蜜 was answered "目录里暂时没有们医院食堂拿"
+    # and "目录里暂时没有None", the searched product was dropped, and the bare unit was taken for a product too.
+    buyer = "console:hospital7"
+    assert "蜂蜜共2条" in bot.say(buyer, "哪点有蜂蜜卖").text
+    which = bot.say(buyer, "帮我们医院食堂拿二十斤")
+    assert "请选一家" in which.text and "目录里暂时没有" not in which.text
+    kept = bot.say(buyer, "县中医院食堂")
+    assert "已记下采购单位县中医院食堂" in kept.text and "请选一家" in kept.text
+    assert "目录里暂时没有" not in kept.text and "买什么" not in kept.text
+    honey = _listing(bot, "蜂蜜", "龙角镇")
+    phone = bot.say(buyer, f'/inform{{"listing_id": "{honey.id}"}}')
+    assert "电话" in phone.text and "数量" not in phone.text and "采购单位" not in phone.text
+    method = bot.say(buyer, "13912345678")
+    summary = bot.say(buyer, method.payload("送货上门"))
+    assert "20斤 × 60元/斤 = 1200元" in summary.text and "县中医院食堂" in summary.text
+    assert "下单成功" in bot.say(buyer, "确认").text
+    (order,) = _orders(bot, "hospital7")
+    assert (order.quantity, order.amount_fen, order.listing_id) == (Decimal(20), 120000, honey.id)
+    with bot.sessions() as session:
+        assert session.get(Order, order.id).buyer.name == "县中医院食堂"
+
+
 def test_more_than_the_stock_is_refused_and_asked_again(bot: Bot) -> None:
     honey = _listing(bot, "蜂蜜", "清水土家族乡")
     bot.say("console:canteen5", f'/order_product{{"listing_id": "{honey.id}"}}')

@@ -18,7 +18,7 @@ from sqlalchemy.sql import ColumnElement
 
 from fupin.models import Household, Listing, Product, ProductAlias, SupplyContact
 from fupin.outreach.users import Identity
-from fupin.parsing import NUMBER, NUMBER_START, UNIT, normalize_text
+from fupin.parsing import NUMBER, NUMBER_START, UNIT, UNIT_NAME_WORD, normalize_text
 from fupin.places import Gazetteer, Place
 from fupin.values import Price, Quantity, supply_method_labels
 
@@ -448,7 +448,7 @@ class CatalogSearch:
 
 # Words around a product's name in a question or an order (哪里有, 我要买, 多少钱一斤), never part of it.
 _FRAME = re.compile(
-    rf"{NUMBER_START}{NUMBER}\s?{UNIT}|请问|请|帮我|给我|我们|我想|我要|想要|想|要|给|哪里|哪儿|哪个|那里|有没有|有冇|有没|有|"
+    rf"{NUMBER_START}{NUMBER}\s?{UNIT}|请问|请|帮我们|帮我|给我们|给我|我们|我想|我要|想要|想|要|给|哪里|哪儿|哪个|那里|有没有|有冇|有没|有|"
     r"卖|买|订购|订|采购|一点|一些|点|些|多少钱|多少|价格|价钱|什么价|一斤|每斤|吗|呢|啊|吧|嘛|的|了|[?？!！,，。、\s]"
 )
 _CJK_TERM = re.compile(r"^[\u4e00-\u9fff]{2,6}$")
@@ -469,7 +469,10 @@ def product_term(text: str) -> str | None:
     """The word a question or an order asks for once its frame is removed (哪里有火龙果 → 火龙果), else None."""
     chunks = [c for c in _FRAME.split(normalize_text(text)) if c]
     # The product comes last in 给县人民医院食堂订30斤火龙果; a unit or a place before it is another chunk.
+    # A last chunk naming a unit (帮我们医院食堂拿二十斤, a bare 县中医院食堂) asks for no product at all.
     if not chunks or not _CJK_TERM.match(chunks[-1]) or _GENERIC.search(chunks[-1]):
+        return None
+    if UNIT_NAME_WORD.search(chunks[-1]):
         return None
     return chunks[-1]
 
