@@ -29,9 +29,10 @@ from actions.readback import ReadBackKind, read_back_slot
 from actions.unknown import say_unknown_product, unknown_product_in
 from fupin.catalog.search import ListingView
 from fupin.mentions import fold_width
-from fupin.models import Listing
+from fupin.models import Listing, utcnow
 from fupin.orders.buyers import clean_unit_name
 from fupin.orders.lifecycle import LOGISTICS_RULE, OrderError, Quote, change_order, orders_for, quote
+from fupin.orders.overdue import unit_hold
 from fupin.parsing import parse_number, parse_phone, parse_quantity, parse_supply_method
 from fupin.values import (
     OrderStatus,
@@ -296,13 +297,25 @@ class ValidateOrderForm(UsesServices, FormValidationAction):
                     return {"quantity": None}
             return {"quantity": str(quantity)}
 
+    @in_worker_thread
     def validate_org(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """A buying unit's name (matched to a known buyer or registered when the order is placed)."""
+        """A buying unit's name (matched to a known buyer or registered when the order is placed).
+
+        A unit (or buyer) with an order long delivered and unpaid hears so now, not after the read-back.
+        """
         name = clean_unit_name(str(value))
         if len(name) < 2 or len(name) > 60:
             dispatcher.utter_message(text="请告诉我采购单位的全称，比如“县人民医院食堂”；个人购买请说“个人”。")
+            return {"org": None}
+        with self.services.sessions() as session:
+            held = unit_hold(
+                session, name, who(session, tracker).user_id, utcnow(), self.services.orders.payment_hold_days
+            )
+        if held is not None:
+            # The order may still go ahead for another unit without debts; the form asks for the unit again.
+            dispatcher.utter_message(text=f"{held}\n替别的单位采购的话，稍后请告诉我那个单位的名称；不订了请说“取消”。")
             return {"org": None}
         return {"org": name}
 

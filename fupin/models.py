@@ -321,6 +321,22 @@ class Order(Base):
     buyer: Mapped[Buyer] = relationship("Buyer")
 
 
+class PaymentHoldLift(Base):
+    """An admin's lifting of the hold on new orders for a buyer with long-unpaid orders, until a date."""
+
+    __tablename__ = "payment_hold_lifts"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    buyer_id: Mapped[int] = Column(ForeignKey("buyers.id"), nullable=False, index=True)
+    # Who: "cli", or "user:<id>" for an admin in chat.
+    actor: Mapped[str] = Column(String(50), nullable=False)
+    reason: Mapped[str] = Column(Text, nullable=False, default="")
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
+
+    buyer: Mapped[Buyer] = relationship("Buyer")
+
+
 class MoveKind(str, enum.Enum):
     """Why a listing's stock moved (StockMove.kind); see fupin.catalog.ledger for each rule."""
 

@@ -69,6 +69,7 @@ class Settings:
     catalogue_stale_days: int = 30
     payment_overdue_days: int = 30
     payment_reminder_weekday: int = 1  # ISO weekday of the unpaid-order reminders: 1 = Monday
+    payment_lead_day: int = 1  # day of each month when lead units get their buyers' unpaid orders
     reminder_catch_up_hours: float = 24.0  # a reminder missed by longer than this is skipped, not sent late
     reminder_check_seconds: float = 60.0
     reminder_lease_seconds: float = 60.0
@@ -89,6 +90,9 @@ class Settings:
     order_confirm_days: int = 3
     max_open_orders_per_buyer: int = 3
     max_share_of_listing_percent: int = 50
+    # A buying unit with an order delivered this many days ago and still unpaid may place no new order until
+    # it pays or an admin lifts the hold (防止拖欠货款); 0 = no hold.
+    payment_hold_days: int = 60
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -128,6 +132,7 @@ class Settings:
             catalogue_stale_days=int(env.get("CATALOGUE_STALE_DAYS") or defaults.catalogue_stale_days),
             payment_overdue_days=int(env.get("PAYMENT_OVERDUE_DAYS") or defaults.payment_overdue_days),
             payment_reminder_weekday=int(env.get("PAYMENT_REMINDER_WEEKDAY") or defaults.payment_reminder_weekday),
+            payment_lead_day=int(env.get("PAYMENT_LEAD_DAY") or defaults.payment_lead_day),
             reminder_catch_up_hours=float(env.get("REMINDER_CATCH_UP_HOURS") or defaults.reminder_catch_up_hours),
             reminder_check_seconds=float(env.get("REMINDER_CHECK_SECONDS") or defaults.reminder_check_seconds),
             reminder_lease_seconds=float(env.get("REMINDER_LEASE_SECONDS") or defaults.reminder_lease_seconds),
@@ -144,6 +149,7 @@ class Settings:
             max_share_of_listing_percent=int(
                 env.get("MAX_SHARE_OF_LISTING_PERCENT") or defaults.max_share_of_listing_percent
             ),
+            payment_hold_days=int(env.get("PAYMENT_HOLD_DAYS") or defaults.payment_hold_days),
         )
 
     def web_base_url(self, port: int | None = None) -> str:

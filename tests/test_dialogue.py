@@ -143,6 +143,39 @@ def test_an_order_after_a_search_keeps_its_product_and_a_unit_is_never_an_unknow
         assert session.get(Order, order.id).buyer.name == "县中医院食堂"
 
 
+def test_a_unit_with_an_order_unpaid_for_sixty_days_hears_so_before_the_read_back(bot: Bot) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from fupin.orders.lifecycle import change_order, place_order
+    from fupin.outreach.users import identify
+    from fupin.values import Quantity, SupplyMethod
+
+    potato = _listing(bot, "土豆", "龙角镇")
+    with bot.sessions() as session, session.begin():
+        old, _offer = place_order(
+            session,
+            sender_id="console:nurse1",
+            listing_id=potato.id,
+            quantity=Quantity(Decimal(10), "斤"),
+            buyer_name="县中医院食堂",
+            phone="17723635558",
+            supply_method=SupplyMethod.DELIVERY,
+        )
+        change_order(session, old.order_no, "deliver", identify(session, CONTACT_LJ))
+        long_ago = datetime.now(timezone.utc) - timedelta(days=61)
+        session.execute(update(Order).where(Order.id == old.id).values(updated_at=long_ago))
+    held = bot.say("console:nurse2", "给县中医院食堂订30斤土豆")
+    assert f"县中医院食堂有1笔订单送达超过60天还没有付款（{old.order_no}）" in held.text
+    assert "不订了请说“取消”" in held.text and "确认下单" not in held.text
+    # The order goes on (for another unit it may); the unit is asked for again after the place.
+    asked = bot.say("console:nurse2", f'/inform{{"listing_id": "{potato.id}"}}')
+    assert "采购单位" in asked.text and "送达超过60天" not in asked.text
+    assert "已取消" in bot.say("console:nurse2", "取消").text
+    assert not _orders(bot, "nurse2")
+
+
 def test_more_than_the_stock_is_refused_and_asked_again(bot: Bot) -> None:
     honey = _listing(bot, "蜂蜜", "清水土家族乡")
     bot.say("console:canteen5", f'/order_product{{"listing_id": "{honey.id}"}}')

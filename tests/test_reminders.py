@@ -95,6 +95,8 @@ def test_a_whole_year_of_reminders() -> None:
     mondays = [o.due.date() for o in occurrences if o.kind == ReminderKind.PAYMENT]
     assert len(mondays) == 52 and {d.isoweekday() for d in mondays} == {1}
     assert [o.due.date() for o in occurrences if o.kind == ReminderKind.PAYMENT_ADMIN] == mondays
+    lead_days = [o.due.date() for o in occurrences if o.kind == ReminderKind.PAYMENT_LEAD]
+    assert lead_days == [date(2027, m, 1) for m in range(1, 13)]
     assert {o.due.time() for o in occurrences} == {time(9, 0)}
     assert [o.due for o in occurrences] == sorted(o.due for o in occurrences)
 
@@ -274,6 +276,43 @@ def test_unpaid_orders_are_reminded_weekly_to_the_buyer_and_the_admins(db: Datab
     with db.sessions() as session, session.begin():
         session.execute(update(Order).values(status=OrderStatus.PAID.value))
     assert [k for k in run(db, monday + timedelta(days=14)).enqueued if "payment" in k] == []
+
+
+def test_unpaid_orders_go_monthly_to_the_buyers_lead_unit(db: Database) -> None:
+    first = at(2019, 10, 1)
+    with db.sessions() as session, session.begin():
+        buyer = user(session, "302", Role.BUYER, name="食堂李")
+        health = user(session, "501", Role.LEAD, lead_unit="县卫生健康委").id
+        user(session, "502", Role.LEAD, lead_unit="县教委")  # leads none of the buyers that owe
+        fresh = listing(session, "龙角镇", first - timedelta(days=1))
+        # The hospital canteen's lead unit is 县卫生健康委 (tests/reminder_data.py).
+        overdue = order(session, fresh, buyer, OrderStatus.DELIVERED, first - timedelta(days=45)).order_no
+        recent = order(session, fresh, buyer, OrderStatus.DELIVERED, first - timedelta(days=5)).order_no
+    run(db, first)
+    (to_lead,) = pushes(db, ReminderKind.PAYMENT_LEAD)
+    assert to_lead.user_id == health
+    assert overdue in to_lead.text and recent not in to_lead.text
+    assert (
+        "县卫生健康委牵头的采购单位有1笔订单送达超过30天仍未付款" in to_lead.text and "县人民医院食堂" in to_lead.text
+    )
+    # Once a month: not on the 2nd, again on November's first day; paying ends it.
+    assert [k for k in run(db, at(2019, 10, 2)).enqueued if "lead" in k] == []
+    assert [k for k in run(db, at(2019, 11, 1)).enqueued if "lead" in k] == [
+        f"reminder_payment_lead:2019-11:0:u{health}"
+    ]
+    with db.sessions() as session, session.begin():
+        session.execute(update(Order).values(status=OrderStatus.PAID.value))
+    assert [k for k in run(db, at(2019, 12, 1)).enqueued if "lead" in k] == []
+
+
+def test_the_lead_units_day_past_a_months_end_falls_on_its_last_day() -> None:
+    config = ReminderConfig(payment_lead_day=31)
+    days = [
+        o.due.date()
+        for o in calendar(date(2019, 1, 1), date(2019, 5, 1), config)
+        if o.kind == ReminderKind.PAYMENT_LEAD
+    ]
+    assert days == [date(2019, 1, 31), date(2019, 2, 28), date(2019, 3, 31), date(2019, 4, 30)]
 
 
 # ------------------------------------------------------------------------------------------ overview
@@ -458,6 +497,7 @@ def test_every_kind_has_one_reminder_class_and_an_unknown_kind_raises() -> None:
         "reminder_catalogue",
         "reminder_payment",
         "reminder_payment_admin",
+        "reminder_payment_lead",
     ]
     assert reminder_for("reminder_payment") is REMINDERS[ReminderKind.PAYMENT]
     # Before, a kind nobody knew was answered as the admins' list of unpaid orders.

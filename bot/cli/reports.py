@@ -10,6 +10,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from bot.cli.context import Context, print_line
+from fupin.models import utcnow
+from fupin.orders.overdue import overdue_orders
 from fupin.periods import Period
 from fupin.places import Gazetteer, TownshipEntry
 from fupin.reporting.documents import (
@@ -23,12 +25,14 @@ from fupin.reporting.form_writers import write_purchases_form, write_sales_form
 from fupin.reporting.formatting import yuan
 from fupin.reporting.kinds import ReportKind
 from fupin.reporting.locks import reopen_report
+from fupin.reporting.overdue_workbook import write_overdue_report
 from fupin.reporting.overview import overview
 from fupin.reporting.overview_workbook import write_overview
 from fupin.reporting.quarter import known_lead_units, lead_unit_report, township_report
 from fupin.reporting.sales_import import import_sales_report
 from fupin.reporting.versions import report_history, restore_version
 from fupin.setup import init_database
+from fupin.values import format_yuan
 
 logger = logging.getLogger(__name__)
 
@@ -201,8 +205,25 @@ def cmd_report_reopen(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report_overdue(ctx: Context, args: argparse.Namespace) -> int:
+    """Write the orders delivered `--days` days ago or more and still unpaid, with totals by buyer, lead unit, township."""
+    if args.days < 1:
+        raise InputError("--days 要是大于0的天数")
+    init_database(ctx.engine, ctx.sessions)
+    with ctx.sessions() as session:
+        orders = overdue_orders(session, utcnow(), args.days)
+    out = Path(args.out)
+    write_overdue_report(out, orders)
+    if orders:
+        total = format_yuan(sum(o.amount_fen for o in orders)) + "元"
+        print_line(f"送达超过{args.days}天未付款的订单{len(orders)}笔，合计{total}：{out}")
+    else:
+        print_line(f"没有送达超过{args.days}天未付款的订单（已生成空表：{out}）")
+    return 0
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `report sales|purchases|overview|import|history|restore|reopen` to the command line's sub-commands."""
+    """Add `report sales|purchases|overview|import|history|restore|reopen|overdue` to the command line."""
     report = commands.add_parser("report", help="季度报表（附件2、附件3、总体情况）")
     sub = report.add_subparsers(dest="report_command", required=True)
     quarter_help = "季度，如 2019Q3"
@@ -245,3 +266,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     reopen.add_argument("--quarter", required=True, help=quarter_help)
     reopen.add_argument("--township", required=True, help="乡镇（街道）")
     reopen.set_defaults(handler=_guarded(cmd_report_reopen))
+
+    overdue = sub.add_parser("overdue", help="生成送达后超期未付款的订单清单（按采购单位、牵头单位、乡镇汇总）")
+    overdue.add_argument("--days", type=int, default=30, help="送达后多少天未付款算拖欠，默认30")
+    overdue.add_argument("-o", "--out", required=True, metavar="OUT.xlsx")
+    overdue.set_defaults(handler=_guarded(cmd_report_overdue))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from fupin.catalog import ledger
 from fupin.models import ORDER_SOURCE, Buyer, Household, Listing, Order, SaleRecord, User, utcnow
 from fupin.orders.buyers import clean_unit_name, find_or_register_buyer, purchase_remark
+from fupin.orders.overdue import hold_message, holding_orders
 from fupin.orders.pushes import push_new_order, push_status_change
 from fupin.orders.rules import OrderRules
 from fupin.outreach.users import Identity, split_sender
@@ -176,6 +177,9 @@ def place_order(
     buyer, _created = find_or_register_buyer(session, buyer_name, phone=phone)
     user = _user_for(session, sender_id)
     if rules is not None:
+        holding = holding_orders(session, buyer.id, user.id, utcnow(), rules.payment_hold_days)
+        if holding:
+            raise OrderError(hold_message(holding, rules.payment_hold_days))
         _check_caps(session, user.id, _listing(session, listing_id), quantity, rules)
     if not ledger.reserve(session, listing_id, quantity.value):
         session.expire_all()

@@ -20,6 +20,7 @@ class OrderRules:
     confirm_within: timedelta = timedelta(days=3)
     max_open_orders: int = 3
     max_share_percent: int = 50
+    payment_hold_days: int = 60  # see fupin.orders.overdue; 0 is off
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OrderRules:
@@ -29,6 +30,7 @@ class OrderRules:
             confirm_within=timedelta(days=settings.order_confirm_days),
             max_open_orders=settings.max_open_orders_per_buyer,
             max_share_percent=settings.max_share_of_listing_percent,
+            payment_hold_days=settings.payment_hold_days,
         )
 
     @property

@@ -30,6 +30,7 @@ class ReminderConfig:
     catalogue_stale_days: int = 30
     payment_overdue_days: int = 30
     payment_weekday: int = 1  # ISO weekday: 1 = Monday
+    payment_lead_day: int = 1  # day of the month of the lead units' list
     overview_dir: Path = PROJECT_ROOT / "var" / "overviews"
 
     @classmethod
@@ -42,5 +43,6 @@ class ReminderConfig:
             catalogue_stale_days=settings.catalogue_stale_days,
             payment_overdue_days=settings.payment_overdue_days,
             payment_weekday=settings.payment_reminder_weekday,
+            payment_lead_day=settings.payment_lead_day,
             overview_dir=settings.overview_dir,
         )

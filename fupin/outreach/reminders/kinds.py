@@ -16,6 +16,7 @@ class ReminderKind(str, enum.Enum):
     CATALOGUE = "reminder_catalogue"  # listings not updated for a month, to their contacts
     PAYMENT = "reminder_payment"  # delivered but unpaid orders, to the buyer who ordered
     PAYMENT_ADMIN = "reminder_payment_admin"  # the list of those orders, to the county admins
+    PAYMENT_LEAD = "reminder_payment_lead"  # monthly, each lead unit's buyers' unpaid orders, to that unit
 
     def __str__(self) -> str:
         return self.value
@@ -39,6 +40,7 @@ _LABELS: Mapping[ReminderKind, str] = MappingProxyType(
         ReminderKind.CATALOGUE: "供应目录更新提醒",
         ReminderKind.PAYMENT: "付款提醒",
         ReminderKind.PAYMENT_ADMIN: "拖欠货款清单",
+        ReminderKind.PAYMENT_LEAD: "拖欠货款月报（牵头单位）",
     }
 )
 _RANKS: Mapping[ReminderKind, int] = MappingProxyType({kind: rank for rank, kind in enumerate(ReminderKind)})

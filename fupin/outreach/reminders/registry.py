@@ -8,7 +8,7 @@ from types import MappingProxyType
 from fupin.outreach.reminders.base import Reminder
 from fupin.outreach.reminders.catalogue import CatalogueReminder
 from fupin.outreach.reminders.kinds import ReminderKind
-from fupin.outreach.reminders.payments import PaymentAdminReminder, PaymentReminder
+from fupin.outreach.reminders.payments import PaymentAdminReminder, PaymentLeadReminder, PaymentReminder
 from fupin.outreach.reminders.quarterly_overview import OverviewReminder
 from fupin.outreach.reminders.report_deadlines import PurchasesReminder, SalesReminder
 
@@ -33,6 +33,7 @@ REMINDERS: Mapping[ReminderKind, Reminder] = _registry(
     CatalogueReminder(),
     PaymentReminder(),
     PaymentAdminReminder(),
+    PaymentLeadReminder(),
 )
 
 
