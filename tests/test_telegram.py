@@ -21,7 +21,7 @@ from fupin.settings import Settings
 from fupin.values import SupplyMethod
 from harness.fake_telegram import FakeTelegram
 from harness.telegram_app import ADMIN_ID, RunningBot
-from tests.e2e import Bot
+from tests.e2e import ADMIN, Bot
 from tests.helpers import GOOD_ROW, write_xlsx
 from tests.telegram_chat import messages, press, say, titles, wait_messages, wait_text, with_bot
 from web.app import create_app
@@ -256,6 +256,40 @@ def test_an_unknown_product_offers_close_ones(telegram: RunningBot, fake: FakeTe
     assert "目录里暂时没有鸭蛋" in (unknown.text or "") and "县农业农村委" in (unknown.text or "")
     (close,) = press(fake, 8103, unknown, "哪里有土鸡蛋")
     assert "泥溪镇" in (close.text or "") and "目录里暂时没有" not in (close.text or "")
+
+
+def test_a_unit_with_a_long_unpaid_order_is_asked_to_pay_first(
+    telegram: RunningBot, fake: FakeTelegram, bot: Bot
+) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from fupin.orders.lifecycle import change_order, place_order
+    from fupin.outreach.users import identify
+    from fupin.values import Quantity
+
+    unit = "县疾控中心食堂"  # its own unit and orderer: the module's other tests never order for it
+    potato = _listing(bot, "土豆", "龙角镇")
+    with bot.sessions() as session, session.begin():
+        old, _offer = place_order(
+            session,
+            sender_id="console:cdc-buyer",
+            listing_id=potato.id,
+            quantity=Quantity(Decimal(10), "斤"),
+            buyer_name=unit,
+            phone="17723635558",
+            supply_method=SupplyMethod.DELIVERY,
+        )
+        change_order(session, old.order_no, "deliver", identify(session, ADMIN))
+        long_ago = datetime.now(timezone.utc) - timedelta(days=75)
+        session.execute(update(Order).where(Order.id == old.id).values(updated_at=long_ago))
+    held, _next = say(fake, 8105, f"我要给{unit}订30斤腊肉", expect=2)
+    assert f"{unit}有1笔订单送达超过60天还没有付款（{old.order_no}）" in (held.text or "")
+    assert "请先结清货款" in (held.text or "")
+    (cancelled,) = say(fake, 8105, "取消")
+    assert "已取消" in (cancelled.text or "")
+    assert not _telegram_orders(bot, 8105)
 
 
 def test_two_failed_answers_get_a_way_out(telegram: RunningBot, fake: FakeTelegram, bot: Bot) -> None:
