@@ -22,7 +22,6 @@ from actions.common import (
     entity_value,
     in_worker_thread,
     text_of,
-    transaction,
     who,
 )
 from actions.readback import ReadBackKind, read_back_slot
@@ -31,11 +30,10 @@ from fupin.catalog.search import ListingView
 from fupin.mentions import fold_width
 from fupin.models import Listing, utcnow
 from fupin.orders.buyers import clean_unit_name
-from fupin.orders.lifecycle import LOGISTICS_RULE, OrderError, Quote, change_order, orders_for, quote
+from fupin.orders.lifecycle import LOGISTICS_RULE, OrderError, Quote, quote
 from fupin.orders.overdue import unit_hold
 from fupin.parsing import parse_number, parse_phone, parse_quantity, parse_supply_method
 from fupin.values import (
-    OrderStatus,
     Price,
     Quantity,
     SupplyMethod,
@@ -455,86 +453,3 @@ class ActionOrderSummary(FupinAction):
         buttons = [button("确认下单", "affirm"), button("修改", "deny"), button("不订了", "cancel")]
         dispatcher.utter_message(text=text, buttons=buttons)
         return [SlotSet("pending", read_back_slot(ReadBackKind.ORDER, tracker))]
-
-
-_OPS = (
-    ("cancel", re.compile(r"取消|不要了|撤销")),
-    ("reject", re.compile(r"拒|不接|没货|接不了")),
-    ("pay", re.compile(r"付款|付钱|收到钱|收款|货款|已付|钱收到")),
-    ("deliver", re.compile(r"送达|送到|已送|送过去|交货|收货|发了")),
-    ("confirm", re.compile(r"确认|接单|接了|接这|可以|同意|接")),
-)
-_OP_LABELS = {"confirm": "已确认", "reject": "已拒绝", "deliver": "已送达", "pay": "已付款", "cancel": "已取消"}
-
-
-def operation_of(text: str) -> str | None:
-    """What a message asks to do with an order (确认, 拒绝, 送达, 付款, 取消)."""
-    for op, pattern in _OPS:
-        if pattern.search(text):
-            return op
-    return None
-
-
-def order_buttons(order_no: str, status: OrderStatus) -> list[dict[str, str]]:
-    """The buttons a supply contact gets for an order in a given status."""
-    choices = {
-        OrderStatus.PENDING: [("确认接单", "confirm"), ("拒绝", "reject")],
-        OrderStatus.CONFIRMED: [("已送达", "deliver"), ("拒绝", "reject")],
-        OrderStatus.DELIVERED: [("已收款", "pay")],
-    }.get(status, [])
-    return [button(f"{title} {order_no}", "manage_order", order_no=order_no, op=op) for title, op in choices]
-
-
-class ActionCheckOrders(FupinAction):
-    """List the user's orders (a contact: their places' orders, with buttons to act on them)."""
-
-    def name(self) -> str:
-        return "action_check_orders"
-
-    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        with self.services.sessions() as session:
-            identity = who(session, tracker)
-            views = orders_for(session, identity)
-        if not views:
-            dispatcher.utter_message(text="您还没有订单。可以说“我要买30斤土豆”来下单。")
-            return []
-        lines = ["最近的订单："] + [f"· {v.line()}" for v in views]
-        if identity.is_contact or identity.is_admin:
-            buttons = [b for v in views[:3] for b in order_buttons(v.order_no, v.status)]
-        else:
-            lines += [f"  供货联系人：{v.contact_name} {v.contact_phone}" for v in views[:1]]
-            buttons = [
-                button(f"取消 {v.order_no}", "manage_order", order_no=v.order_no, op="cancel")
-                for v in views
-                if v.status is OrderStatus.PENDING
-            ][:3]
-        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
-        return []
-
-
-class ActionManageOrder(FupinAction):
-    """Confirm, reject, deliver, mark paid or cancel an order, by button or by message."""
-
-    def name(self) -> str:
-        return "action_manage_order"
-
-    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        order_no = entity_value(tracker, "order_no") or tracker.get_slot("order_no")
-        op = entity_value(tracker, "op") or operation_of(text_of(tracker))
-        if not order_no or op not in _OP_LABELS:
-            dispatcher.utter_message(
-                text="请说明订单号和要做的操作，比如“确认订单XF261129A1B2C3”或“XF261129A1B2C3已送达”。"
-            )
-            return []
-        try:
-            with transaction(self.services) as session:
-                order = change_order(session, order_no, op, who(session, tracker))
-                order_no, status = order.order_no, order.status
-        except OrderError as exc:
-            dispatcher.utter_message(text=str(exc))
-            return [SlotSet("order_no", None)]
-        extra = "，已计入销售记录（附件2/附件3）" if op == "deliver" else ""
-        dispatcher.utter_message(
-            text=f"订单 {order_no} {_OP_LABELS[op]}{extra}。", buttons=order_buttons(order_no, OrderStatus(status))
-        )
-        return [SlotSet("order_no", None)]

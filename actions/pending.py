@@ -14,7 +14,8 @@ from rasa_sdk.types import DomainDict
 from actions.choices import CHOICE_SLOT
 from actions.common import FupinAction, entity_value, transaction, who
 from actions.leaving import forget_order, stopped_form
-from actions.orders import ActionManageOrder, ActionOrderSummary
+from actions.order_status import ActionManageOrder
+from actions.orders import ActionOrderSummary
 from actions.readback import Freshness, ReadBackKind, freshness
 from actions.sales import read_back_sale
 from actions.search import ActionSearchProducts

@@ -30,7 +30,8 @@ def listing_text(number: int, view: ListingView) -> str:
     lines = [
         f"{number}. {view.place}{household} {view.product}{variety}",
         f"   剩{view.remaining}，{format_yuan(view.price.fen)}元/{view.price.unit}"
-        + ("（深度贫困地区）" if view.deep_poverty else ""),
+        + ("（深度贫困地区）" if view.deep_poverty else "")
+        + (f"，{view.rating.label()}" if view.rating else ""),
         f"   供货方式：{'、'.join(view.supply_methods)}",
         f"   供货联系人：{view.contact_name} {view.contact_phone}",
     ]

@@ -337,6 +337,43 @@ class PaymentHoldLift(Base):
     buyer: Mapped[Buyer] = relationship("Buyer")
 
 
+class Rating(Base):
+    """The buyer's stars (1–5) for a delivered order: one per order, changeable for a while after it is given."""
+
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    order_id: Mapped[int] = Column(ForeignKey("orders.id"), nullable=False, unique=True)
+    user_id: Mapped[int] = Column(ForeignKey("users.id"), nullable=False, index=True)
+    stars: Mapped[int] = Column(Integer, nullable=False)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class Shipment(Base):
+    """How a delivered order travelled: the carrier and tracking number the contact gave, and the carrier's
+    own figures (date, weight, fee) once its shipment export is imported (`python -m bot logistics import`)."""
+
+    __tablename__ = "shipments"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    order_id: Mapped[int] = Column(ForeignKey("orders.id"), nullable=False, unique=True)
+    carrier: Mapped[str] = Column(String(10), nullable=False)  # a Carrier value
+    # The express company's name when the carrier is 其他快递 (顺丰, 中通, …), else "".
+    company: Mapped[str] = Column(String(20), nullable=False, default="")
+    tracking_no: Mapped[Optional[str]] = Column(String(40), unique=True)
+    recorded_by: Mapped[Optional[int]] = Column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    # From the carrier's export: filled when a row of it matches the tracking number.
+    shipped_on: Mapped[Optional[date]] = Column(Date)
+    weight_grams: Mapped[Optional[int]] = Column(Integer)
+    fee_fen: Mapped[Optional[int]] = Column(Integer)
+    imported_at: Mapped[Optional[datetime]] = Column(UtcDateTime)
+    import_source: Mapped[str] = Column(String(200), nullable=False, default="")
+
+    order: Mapped[Order] = relationship("Order")
+
+
 class MoveKind(str, enum.Enum):
     """Why a listing's stock moved (StockMove.kind); see fupin.catalog.ledger for each rule."""
 

@@ -258,3 +258,16 @@ class OrderStatus(str, enum.Enum):
     CANCELLED = "已取消"
     REJECTED = "已拒绝"
     EXPIRED = "已过期"
+
+
+class Carrier(str, enum.Enum):
+    """Who carried a delivered order: the supply side itself, 中国邮政, or another express company."""
+
+    SELF = "自送"
+    POST = "邮政"
+    EXPRESS = "其他快递"
+
+    @property
+    def tracked(self) -> bool:
+        """Whether a parcel of this carrier has a tracking number."""
+        return self is not Carrier.SELF

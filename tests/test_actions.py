@@ -12,7 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.common import Services, make_services
-from actions.orders import ActionOrderSummary, ValidateOrderForm, operation_of
+from actions.order_status import operation_of
+from actions.orders import ActionOrderSummary, ValidateOrderForm
 from actions.pending import ActionApplyPending, ActionCancel, ActionHandleInform
 from actions.search import ActionSearchProducts
 from actions.stock import ActionStockUpdate, price_of

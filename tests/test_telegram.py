@@ -292,6 +292,71 @@ def test_a_unit_with_a_long_unpaid_order_is_asked_to_pay_first(
     assert not _telegram_orders(bot, 8105)
 
 
+def test_the_buyer_rates_a_delivered_order_with_the_star_buttons(
+    telegram: RunningBot, fake: FakeTelegram, bot: Bot
+) -> None:
+    from fupin.models import Rating
+    from fupin.orders.lifecycle import change_order, place_order
+    from fupin.outreach.users import identify
+    from fupin.values import Quantity
+
+    honey = _listing(bot, "蜂蜜", "龙角镇")
+    with bot.sessions() as session, session.begin():
+        order, _offer = place_order(
+            session,
+            sender_id="telegram:8108",
+            listing_id=honey.id,
+            quantity=Quantity(Decimal(2), "斤"),
+            buyer_name="县人民医院食堂",
+            phone="17723635558",
+            supply_method=SupplyMethod.DELIVERY,
+        )
+        order_no = order.order_no
+        change_order(session, order_no, "deliver", identify(session, ADMIN))
+    delivered = wait_text(fake, 8108, "已送达")
+    assert order_no in (delivered.text or "") and titles(delivered) == ["1星", "2星", "3星", "4星", "5星"]
+    (thanks,) = press(fake, 8108, delivered, "4星")
+    assert f"订单 {order_no} 谢谢您的评价：★★★★☆（4星）" in (thanks.text or "")
+    (changed,) = say(fake, 8108, f"给订单{order_no}打5星")
+    assert "评价已改为★★★★★（5星）" in (changed.text or "")
+    with bot.sessions() as session:
+        (rating,) = session.scalars(select(Rating).where(Rating.order_id == order.id)).all()
+        assert rating.stars == 5
+
+
+def test_a_contact_confirms_then_ships_by_post_with_the_buttons_and_the_buyer_gets_the_number(
+    telegram: RunningBot, fake: FakeTelegram, bot: Bot
+) -> None:
+    from fupin.models import Order, Shipment
+    from fupin.orders.lifecycle import place_order
+    from fupin.values import Quantity
+
+    honey = _listing(bot, "蜂蜜", "龙角镇")
+    with bot.sessions() as session, session.begin():
+        order, _offer = place_order(
+            session,
+            sender_id="telegram:8107",
+            listing_id=honey.id,
+            quantity=Quantity(Decimal(2), "斤"),
+            buyer_name="县人民医院食堂",
+            phone="17723635558",
+            supply_method=SupplyMethod.DELIVERY,
+        )
+        order_no = order.order_no
+    (confirmed,) = say(fake, ADMIN_ID, f"确认订单{order_no}")
+    assert f"订单 {order_no} 已确认" in (confirmed.text or "")
+    assert f"邮政寄出 {order_no}" in titles(confirmed)
+    (asked,) = press(fake, ADMIN_ID, confirmed, f"邮政寄出 {order_no}")
+    assert "请发邮政单号" in (asked.text or "")
+    (done,) = say(fake, ADMIN_ID, "9876543210123")
+    assert f"订单 {order_no} 已送达（邮政 单号9876543210123）" in (done.text or ""), done.text
+    pushed = wait_text(fake, 8107, "已发货")
+    assert "邮政 单号9876543210123" in (pushed.text or "") and titles(pushed)[-1] == "5星"
+    with bot.sessions() as session:
+        shipment = session.scalars(select(Shipment).join(Order).where(Order.order_no == order_no)).one()
+        assert (shipment.carrier, shipment.tracking_no) == ("邮政", "9876543210123")
+
+
 def test_two_failed_answers_get_a_way_out(telegram: RunningBot, fake: FakeTelegram, bot: Bot) -> None:
     potato = _listing(bot, "土豆", "龙角镇")
     say(fake, 8104, f'/order_product{{"listing_id": "{potato.id}"}}')

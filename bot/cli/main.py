@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Sequence
 
 from bot import logs
-from bot.cli import actions, buyers, catalog, db, nlu, privacy, reminders, reports, run, stock, users, web
+from bot.cli import actions, buyers, catalog, db, logistics, nlu, privacy, reminders, reports, run, stock, users, web
 from bot.cli.context import Commands, Context, Handler
 from fupin.settings import Settings
 
@@ -24,6 +24,7 @@ COMMAND_GROUPS: tuple[Callable[[Commands], None], ...] = (
     run.register,
     users.register,
     buyers.register,
+    logistics.register,
     db.register,
     catalog.register,
     nlu.register,

@@ -12,6 +12,7 @@ from bot.telegram.chat import converse, retire_keyboard, say
 from bot.telegram.retry import call_with_retry
 from bot.telegram.runtime import Context
 from fupin.orders.pushes import parse_order_action
+from fupin.orders.ratings import parse_rating_action
 from fupin.parsing import parse_phone
 
 logger = logging.getLogger(__name__)
@@ -45,9 +46,13 @@ async def on_button(update: Update, context: Context) -> None:
     await retire_keyboard(query.message if isinstance(query.message, Message) else None, query.data or "")
     data = query.data or ""
     action = parse_order_action(data)
+    rating = parse_rating_action(data)
     if action is not None:
         op, order_no = action
         data = "/manage_order" + json.dumps({"order_no": order_no, "op": op}, ensure_ascii=False)
+    elif rating is not None:
+        order_no, stars = rating
+        data = "/rate_order" + json.dumps({"order_no": order_no, "stars": str(stars)}, ensure_ascii=False)
     if data:
         await converse(update, context, data)
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import ColumnElement
 
 from fupin.models import Household, Listing, Product, ProductAlias, SupplyContact
+from fupin.orders.ratings import VillageRating, village_ratings
 from fupin.outreach.users import Identity
 from fupin.parsing import NUMBER, NUMBER_START, UNIT, UNIT_NAME_WORD, normalize_text
 from fupin.places import Gazetteer, Place
@@ -274,6 +275,7 @@ class ListingView:
     contact_phone: str
     deep_poverty: bool
     updated_at: datetime
+    rating: VillageRating | None = None  # the village's, once it has enough ratings
 
     @property
     def place(self) -> str:
@@ -404,13 +406,14 @@ class CatalogSearch:
                 return result
             filters = _filters(matches, places)
             result.total = session.scalar(select(func.count(Listing.id)).where(*filters)) or 0
+            ratings = village_ratings(session) if result.total or (matches and places) else {}
             if result.total:
-                ids = _ranked_ids(session, gazetteer, filters, limit, offset, _asked(matches))
-                result.listings = _views(session, gazetteer, ids, viewer)
+                ids = _ranked_ids(session, gazetteer, filters, limit, offset, _asked(matches), ratings)
+                result.listings = _views(session, gazetteer, ids, viewer, ratings)
             elif matches and places:
                 # Nothing there: offer the same product elsewhere.
-                ids = _ranked_ids(session, gazetteer, _filters(matches, []), limit, 0, _asked(matches))
-                result.alternatives = _views(session, gazetteer, ids, viewer)
+                ids = _ranked_ids(session, gazetteer, _filters(matches, []), limit, 0, _asked(matches), ratings)
+                result.alternatives = _views(session, gazetteer, ids, viewer, ratings)
             return result
 
     def search_text(self, text: str, limit: int = 5, viewer: Identity | None = None) -> SearchResult:
@@ -529,10 +532,12 @@ def _ranked_ids(
     limit: int,
     offset: int,
     asked: set[int] | None = None,
+    ratings: dict[int, VillageRating] | None = None,
 ) -> list[int]:
-    # Rank on the listings table alone (deep-poverty places come from the gazetteer as id sets),
-    # so the sort never touches a join: the products asked for by name before their varieties,
-    # then in stock first, deep-poverty places next, freshest first.
+    # Rank on the listings table alone (deep-poverty places come from the gazetteer as id sets, ratings
+    # as a village → stars map), so the sort never touches a join: the products asked for by name before
+    # their varieties, then in stock first, deep-poverty places next, better-rated villages next (a listing
+    # is never hidden for its rating), freshest first.
     deep = _in_places(
         {t.id for t in gazetteer.townships if t.deep_poverty}, {v.id for v in gazetteer.villages if v.deep_poverty}
     )
@@ -542,6 +547,10 @@ def _ranked_ids(
     order += [
         case((Listing.remaining_quantity > 0, 1), else_=0).desc(),
         case((deep, 1), else_=0).desc(),
+    ]
+    if ratings:
+        order.append(case({v: r.average for v, r in ratings.items()}, value=Listing.village_id, else_=0).desc())
+    order += [
         Listing.updated_at.desc(),
         Listing.id,
     ]
@@ -549,7 +558,13 @@ def _ranked_ids(
     return list(session.scalars(query))
 
 
-def _views(session: Session, gazetteer: Gazetteer, ids: list[int], viewer: Identity | None) -> list[ListingView]:
+def _views(
+    session: Session,
+    gazetteer: Gazetteer,
+    ids: list[int],
+    viewer: Identity | None,
+    ratings: dict[int, VillageRating] | None = None,
+) -> list[ListingView]:
     if not ids:
         return []
     rows = session.execute(
@@ -593,5 +608,6 @@ def _views(session: Session, gazetteer: Gazetteer, ids: list[int], viewer: Ident
             contact_phone=row[12] or "",
             deep_poverty=township.deep_poverty or bool(village and village.deep_poverty),
             updated_at=row[13],
+            rating=(ratings or {}).get(row[4]) if row[4] else None,
         )
     return [views[i] for i in ids if i in views]

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from fupin.catalog import ledger
+from fupin.logistics.records import ShipmentError, ShipmentInput, record_shipment
 from fupin.models import ORDER_SOURCE, Buyer, Household, Listing, Order, SaleRecord, User, utcnow
 from fupin.orders.buyers import clean_unit_name, find_or_register_buyer, purchase_remark
 from fupin.orders.overdue import hold_message, holding_orders
@@ -23,6 +24,7 @@ from fupin.parsing import parse_phone
 from fupin.settings import TIMEZONE
 from fupin.values import (
     BuyerCategory,
+    Carrier,
     OrderStatus,
     Price,
     Quantity,
@@ -341,12 +343,14 @@ TRANSITIONS: dict[str, tuple[tuple[OrderStatus, ...], OrderStatus, str]] = {
 }
 
 
-def change_order(session: Session, order_no: str, action: str, actor: Identity) -> Order:
+def change_order(
+    session: Session, order_no: str, action: str, actor: Identity, shipment: ShipmentInput | None = None
+) -> Order:
     """Move an order along its life (cancel, confirm, reject, deliver, pay); raises OrderError.
 
     Cancelling or rejecting releases the stock the order holds; delivering consumes it and records the
-    purchase (附件2/3); each is a move of the stock ledger. The status changes with a conditional UPDATE,
-    so a button pressed twice acts once.
+    purchase (附件2/3) and how it travelled (`shipment`, the supply side's own delivery when None); each is a
+    move of the stock ledger. The status changes with a conditional UPDATE, so a button pressed twice acts once.
     """
     allowed_from, target, who = TRANSITIONS[action]
     order = session.scalar(select(Order).where(Order.order_no == order_no.strip().upper()))
@@ -360,6 +364,11 @@ def change_order(session: Session, order_no: str, action: str, actor: Identity) 
     current = OrderStatus(order.status)
     if current not in allowed_from:
         raise OrderError(f"订单 {order.order_no} 现在是“{current.value}”，不能再{_VERBS[action]}。")
+    if target is OrderStatus.DELIVERED:
+        try:
+            record_shipment(session, order, shipment or ShipmentInput(Carrier.SELF), actor.user_id)
+        except ShipmentError as exc:
+            raise OrderError(str(exc)) from exc
     if target in SETTLING:
         # Held stock goes back (cancel, reject) or is consumed (deliver): a movement of the ledger.
         moved = ledger.close_order(session, order, target, actor.user_id)

@@ -14,7 +14,9 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fupin.logistics.records import shipment_of
 from fupin.models import Order, User
+from fupin.orders.ratings import rating_buttons
 from fupin.outreach.notifications import enqueue
 from fupin.outreach.users import Identity, identity_of_user, users_for_listing
 from fupin.values import OrderStatus, Quantity, format_yuan, supply_method_labels
@@ -89,7 +91,29 @@ def push_status_change(session: Session, order: Order, actor: Identity) -> int:
         return _push(session, order, status, actor, lambda user: _cancelled_text(order, user, by), contacts=True)
     if status not in _STATUS_TEXT:
         return 0
+    if status is OrderStatus.DELIVERED:
+        # The one push asking for a rating: the stars are buttons under the delivery message.
+        text = _buyer_text(order, _delivered_text(session, order)) + "\n给这次的产品打个分吧（1-5星，7天内可以修改）："
+        return _push(session, order, status, actor, lambda _user: text, buttons=rating_buttons(order.order_no))
     return _push(session, order, status, actor, lambda _user: _buyer_text(order, _STATUS_TEXT[status]))
+
+
+def _delivered_text(session: Session, order: Order) -> str:
+    shipment = shipment_of(session, order.id)
+    if shipment is None or not shipment.carrier.tracked:
+        return _STATUS_TEXT[OrderStatus.DELIVERED]
+    return f"已发货（{shipment.label()}）。收到后请按约定及时付款，不要拖欠贫困户的货款。"
+
+
+def push_shipment_corrected(session: Session, order: Order, actor: Identity) -> int:
+    """Tell the buyer the corrected carrier or tracking number of a delivered order."""
+    shipment = shipment_of(session, order.id)
+    if shipment is None:
+        return 0
+    text = _buyer_text(order, f"的物流信息已更正：{shipment.label()}。")
+    return _push(
+        session, order, OrderStatus.DELIVERED, actor, lambda _user: text, key=f"SHIPMENT:{shipment.tracking_no}"
+    )
 
 
 def push_expired(session: Session, order: Order, days: int) -> int:
@@ -112,6 +136,8 @@ def _push(
     actor: Identity | None,
     text_for: Callable[[User], str],
     contacts: bool = False,
+    buttons: list[tuple[str, str]] | None = None,
+    key: str = "",
 ) -> int:
     recipients: dict[int, User] = {}
     if order.user_id is not None:
@@ -129,7 +155,8 @@ def _push(
             user,
             OrderPushKind.STATUS.value,
             text_for(user),
-            dedupe_key=f"{OrderPushKind.STATUS.value}:{order.order_no}:{status.name}:{user.id}",
+            buttons or (),
+            dedupe_key=f"{OrderPushKind.STATUS.value}:{order.order_no}:{key or status.name}:{user.id}",
         )
         sent += 1
     return sent

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fupin.logistics.figures import LogisticsFigures, logistics_figures
 from fupin.models import Buyer, SaleRecord, Township
 from fupin.periods import Period
 from fupin.reporting.formatting import require_quarter, target_wan, yuan
@@ -93,6 +94,7 @@ class Overview:
     other: ProgressLine
     townships: list[ReporterStatus]
     lead_units: list[ReporterStatus]
+    logistics: LogisticsFigures | None = None
 
     @property
     def deep_share(self) -> Decimal | None:
@@ -149,7 +151,26 @@ class Overview:
         lines.append(
             _status_line(ReportKind.PURCHASES.form_name, "牵头单位", self.submitted_lead_units, self.missing_lead_units)
         )
+        if self.logistics is not None and self.logistics.delivered:
+            lines += logistics_lines(self.logistics)
         return lines
+
+
+def kilograms(grams: int) -> str:
+    """A weight in grams as 千克 with one decimal."""
+    return f"{Decimal(grams) / 1000:,.1f}千克"
+
+
+def logistics_lines(figures: LogisticsFigures) -> list[str]:
+    """The logistics part of the overview in Chinese."""
+    lines = [
+        f"物流：本季度送达订单{figures.delivered}单，有快递单号{figures.tracked}单"
+        f"（{percent(figures.tracked, figures.delivered)}），已与快递公司数据核对{figures.matched}单；"
+        f"物流费用{yuan(figures.fee_fen)}（由采购方承担，不向贫困户收取）。"
+    ]
+    for line in figures.by_carrier().values():
+        lines.append(f"· {line.carrier}：{line.parcels}件，{kilograms(line.weight_grams)}，{yuan(line.fee_fen)}")
+    return lines
 
 
 def _status_line(form: str, who: str, done: list[str], missing: list[str]) -> str:
@@ -233,4 +254,5 @@ def overview(session: Session, period: Period) -> Overview:
         other=ProgressLine("其他（个人等，不计入六销渠道）", quarter.other_fen, year.other_fen),
         townships=townships,
         lead_units=lead_units,
+        logistics=logistics_figures(session, period),
     )

@@ -13,6 +13,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
+from fupin.logistics.figures import LogisticsFigures
 from fupin.periods import Period
 from fupin.reporting.attachment2 import yuan_cell
 from fupin.reporting.formatting import local_minute, target_wan
@@ -119,7 +120,7 @@ def _targets_note() -> str:
 
 
 def write_overview_workbook(view: Overview, path: Path) -> None:
-    """Write the overview workbook: 总体情况 against the targets, 各乡镇 and 牵头单位 with their submissions."""
+    """Write the overview workbook: 总体情况 against the targets, 各乡镇 and 牵头单位 with their submissions, 物流."""
     label = view.period.label
     made = f"生成时间：{datetime.now(TIMEZONE):%Y-%m-%d %H:%M}    金额单位：元"
     book = Workbook()
@@ -171,12 +172,38 @@ def write_overview_workbook(view: Overview, path: Path) -> None:
         {3: _MONEY, 4: _MONEY, 9: _MONEY},
         [6, 26, 16, 16, 10, 18, 10, 10, 16],
     )
+    if view.logistics is not None:
+        _logistics_sheet(book.create_sheet("物流"), view.logistics, f"云阳县{label}消费扶贫物流情况", made)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
 
 
+def _logistics_sheet(sheet: Worksheet, figures: LogisticsFigures, title: str, made: str) -> None:
+    rows: list[list[object]] = [
+        [n, line.carrier, line.township, line.parcels, Decimal(line.weight_grams) / 1000, _money(line.fee_fen)]
+        for n, line in enumerate(figures.lines, start=1)
+    ]
+    rows.append(["", "合计", "", sum(line.parcels for line in figures.lines), Decimal(figures.weight_grams) / 1000,
+                 _money(figures.fee_fen)])  # fmt: skip
+    note = (
+        f"本季度送达订单{figures.delivered}单，有快递单号{figures.tracked}单（{percent(figures.tracked, figures.delivered)}），"
+        f"已与快递公司数据核对{figures.matched}单。重量、运费来自快递公司的数据（python -m bot logistics import），"
+        "物流费用由采购单位（个人）承担，不向贫困户收取。"
+    )
+    _table(
+        sheet,
+        title,
+        made + (f"    有单号占比{percent(figures.tracked, figures.delivered)}" if figures.delivered else ""),
+        ["序号", "承运方", "乡镇（街道）", "件数", "重量（千克）", "物流费用"],
+        rows,
+        {5: "#,##0.0", 6: _MONEY},
+        [6, 16, 16, 10, 14, 16],
+        note,
+    )
+
+
 def write_overview(session: Session, period: Period, out_dir: Path) -> list[Path]:
-    """Write the quarter's overview: one workbook (总体情况, 各乡镇, 牵头单位) and two PNG charts."""
+    """Write the quarter's overview: one workbook (总体情况, 各乡镇, 牵头单位, 物流) and two PNG charts."""
     view = overview(session, period)
     out_dir.mkdir(parents=True, exist_ok=True)
     workbook = out_dir / f"{period.code}消费扶贫总体情况.xlsx"
