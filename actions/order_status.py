@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import FupinAction, button, entity_value, text_of, transaction, who
 from fupin.logistics.records import ShipmentError, ShipmentInput, parse_shipment
 from fupin.orders.lifecycle import OrderError, change_order, orders_for
-from fupin.orders.shipping import deliver
+from fupin.orders.shipping import Delivered, deliver
 from fupin.values import Carrier, OrderStatus
 
 logger = logging.getLogger(__name__)
@@ -99,22 +99,22 @@ class ActionManageOrder(FupinAction):
                 text="请说明订单号和要做的操作，比如“确认订单XF261129A1B2C3”或“XF261129A1B2C3已发邮政 9876543210123”。"
             )
             return []
-        shipment = ShipmentInput(Carrier.SELF)
+        delivered: Delivered | None = None
         try:
             with transaction(self.services) as session:
                 if op == "deliver":
-                    shipment = _shipment(typed, carrier)
-                    order, corrected = deliver(session, order_no, who(session, tracker), shipment)
+                    delivered = deliver(session, order_no, who(session, tracker), _shipment(typed, carrier))
+                    order = delivered.order
                 else:
-                    order, corrected = change_order(session, order_no, op, who(session, tracker)), False
+                    order = change_order(session, order_no, op, who(session, tracker))
                 order_no, status = order.order_no, order.status
         except (OrderError, ShipmentError) as exc:
             dispatcher.utter_message(text=str(exc))
             return [SlotSet("order_no", None), SlotSet("carrier", None)]
-        if corrected:
-            text = f"订单 {order_no} 的物流信息已更正为：{shipment.label()}，已告诉采购方。"
-        elif op == "deliver":
-            text = f"订单 {order_no} 已送达（{shipment.label()}），已计入销售记录（附件2/附件3）。"
+        if delivered is not None and delivered.corrected:
+            text = f"订单 {order_no} 的物流信息已更正为：{delivered.shipment.label()}，已告诉采购方。"
+        elif delivered is not None:
+            text = f"订单 {order_no} 已送达（{delivered.shipment.label()}），已计入销售记录（附件2/附件3）。"
         else:
             text = f"订单 {order_no} {_OP_LABELS[op]}。"
         dispatcher.utter_message(text=text, buttons=order_buttons(order_no, OrderStatus(status)))

@@ -58,8 +58,7 @@ def _order(db: Database, buyer: str = "telegram:7001", product: str = "土豆") 
 
 def _deliver(db: Database, order_no: str, text: str) -> bool:
     with db.sessions() as session, session.begin():
-        _order_row, corrected = deliver(session, order_no, identify(session, CONTACT), parse_shipment(text))
-        return corrected
+        return deliver(session, order_no, identify(session, CONTACT), parse_shipment(text)).corrected
 
 
 def _buyer_pushes(db: Database, buyer: str = "7001") -> list[str]:
@@ -126,7 +125,7 @@ def test_a_number_is_on_one_order_only_and_can_be_corrected_until_the_carrier_co
     with demo.sessions() as session:
         assert session.scalars(select(Order.status).where(Order.order_no == second)).one() == "待确认"
     # The contact mistyped: the number of a delivered order is corrected, and the buyer told.
-    assert _deliver(demo, first, f"{first} 邮政 9876543210999") is True
+    assert _deliver(demo, first, f"{first}的单号改成9876543210999") is True  # the carrier stays 邮政
     assert "物流信息已更正：邮政 单号9876543210999" in _buyer_pushes(demo)[-1]
     export = tmp_path / "post.csv"
     export.write_text("邮件号,收寄日期,重量,资费\n9876543210999,2026-12-02,5.2,18.50\n", encoding="utf-8")

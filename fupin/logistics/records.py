@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -49,6 +49,8 @@ class ShipmentInput:
     carrier: Carrier
     tracking_no: str | None = None
     company: str = ""
+    # The message named no carrier and the number's shape told none: a correction keeps the recorded one.
+    guessed: bool = field(default=False, compare=False)
 
     def label(self) -> str:
         """How the buyer reads it: 邮政 单号9876543210123, 顺丰快递 单号SF…, 供货方自送."""
@@ -71,7 +73,10 @@ def parse_shipment(text: str) -> ShipmentInput:
     elif company_match:
         carrier, company = Carrier.EXPRESS, company_match.group(0)
     elif numbers or _ANY_EXPRESS.search(cleaned):
-        carrier, company = _shape_of(numbers[0]) if numbers else (Carrier.EXPRESS, "")
+        shape = _shape_of(numbers[0]) if numbers else None
+        if shape is None:
+            return _express_without_name(numbers)
+        carrier, company = shape
     else:
         return ShipmentInput(Carrier.SELF)
     if not numbers:
@@ -82,11 +87,19 @@ def parse_shipment(text: str) -> ShipmentInput:
     return ShipmentInput(carrier, numbers[0], company)
 
 
-def _shape_of(number: str) -> tuple[Carrier, str]:
+def _shape_of(number: str) -> tuple[Carrier, str] | None:
     for pattern, carrier, company in _SHAPES:
         if pattern.match(number):
             return carrier, company
-    return Carrier.EXPRESS, ""
+    return None
+
+
+def _express_without_name(numbers: list[str]) -> ShipmentInput:
+    if not numbers:
+        raise ShipmentError("请附上快递单号，比如“XF261129A1B2C3已发顺丰 SF1234567890123”。")
+    if len(numbers) > 1:
+        raise ShipmentError(f"消息里有{len(numbers)}个像单号的号码（{'、'.join(numbers)}），请一次只发一个单号。")
+    return ShipmentInput(Carrier.EXPRESS, numbers[0], guessed=True)
 
 
 def record_shipment(session: Session, order: Order, shipment: ShipmentInput, user_id: int | None) -> Shipment:
