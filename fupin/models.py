@@ -346,6 +346,7 @@ class Rating(Base):
     order_id: Mapped[int] = Column(ForeignKey("orders.id"), nullable=False, unique=True)
     user_id: Mapped[int] = Column(ForeignKey("users.id"), nullable=False, index=True)
     stars: Mapped[int] = Column(Integer, nullable=False)
+    words: Mapped[str] = Column(Text, nullable=False, default="")  # what the buyer wrote beside the stars
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
 

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from fupin.catalog.search import CatalogSearch
 from fupin.models import Listing, Notification, Product, Rating, Village, utcnow
 from fupin.orders.lifecycle import change_order, place_order
-from fupin.orders.ratings import RatingError, parse_rating_action, rate_order, stars_in, stars_text
+from fupin.orders.ratings import RatingError, parse_rating_action, rate_order, stars_in, stars_text, words_in
 from fupin.outreach.users import bind_user, identify
 from fupin.setup import seed_demo
 from fupin.values import Quantity, Role, SupplyMethod
@@ -134,3 +134,21 @@ def test_stars_are_read_from_what_people_write() -> None:
         None,
     ]
     assert stars_text(4) == "★★★★☆"
+
+
+def test_words_beside_the_stars_are_kept_and_told_to_the_contacts(demo: Database) -> None:
+    with demo.sessions() as session, session.begin():
+        bind_user(session, "telegram:6101", Role.CONTACT, township="龙角镇")
+    order_no = _order(demo, "console:buyer-w", _honey(demo, "高家村"))
+    assert words_in(f"给订单{order_no}打2星，蜂蜜有点稀") == "蜂蜜有点稀"
+    assert words_in(f"给订单{order_no}打5星吧") == ""
+    with demo.sessions() as session, session.begin():
+        rated = rate_order(session, order_no, 2, identify(session, "console:buyer-w"), NOW, "蜂蜜有点稀")
+    assert rated.words == "蜂蜜有点稀"
+    # New stars alone keep the words; nothing new is pushed for them.
+    with demo.sessions() as session, session.begin():
+        assert rate_order(session, order_no, 3, identify(session, "console:buyer-w"), NOW).words == "蜂蜜有点稀"
+    with demo.sessions() as session:
+        assert session.scalars(select(Rating.words)).one() == "蜂蜜有点稀"
+        pushed = session.scalars(select(Notification.text).where(Notification.kind == "rating_words")).all()
+    assert len(pushed) == 1 and f"采购方对订单 {order_no}" in pushed[0] and "★★☆☆☆（2星）“蜂蜜有点稀”" in pushed[0]

@@ -317,11 +317,11 @@ def test_the_buyer_rates_a_delivered_order_with_the_star_buttons(
     assert order_no in (delivered.text or "") and titles(delivered) == ["1星", "2星", "3星", "4星", "5星"]
     (thanks,) = press(fake, 8108, delivered, "4星")
     assert f"订单 {order_no} 谢谢您的评价：★★★★☆（4星）" in (thanks.text or "")
-    (changed,) = say(fake, 8108, f"给订单{order_no}打5星")
-    assert "评价已改为★★★★★（5星）" in (changed.text or "")
+    (changed,) = say(fake, 8108, f"给订单{order_no}打5星，蜂蜜很纯")
+    assert "评价已改为★★★★★（5星），“蜂蜜很纯”已转告供货方" in (changed.text or ""), changed.text
     with bot.sessions() as session:
         (rating,) = session.scalars(select(Rating).where(Rating.order_id == order.id)).all()
-        assert rating.stars == 5
+        assert (rating.stars, rating.words) == (5, "蜂蜜很纯")
 
 
 def test_a_contact_confirms_then_ships_by_post_with_the_buttons_and_the_buyer_gets_the_number(

@@ -17,14 +17,11 @@ from sqlalchemy.orm import Session
 from fupin.logistics.records import shipment_of
 from fupin.models import Order, User
 from fupin.orders.ratings import rating_buttons
-from fupin.outreach.notifications import enqueue
+from fupin.outreach.notifications import PUSH_CHANNELS, enqueue
 from fupin.outreach.users import Identity, identity_of_user, users_for_listing
 from fupin.values import OrderStatus, Quantity, format_yuan, supply_method_labels
 
 logger = logging.getLogger(__name__)
-
-# Channels whose users can receive pushes (a console user reads their orders by asking).
-PUSH_CHANNELS = frozenset({"telegram"})
 
 ORDER_ACTION_PREFIX = "order:"
 

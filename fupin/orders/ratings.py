@@ -6,6 +6,7 @@ given. A village's rating is shown, and ranks its listings among equals, once it
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from fupin.mentions import fold_width
 from fupin.models import Listing, Order, Rating
-from fupin.outreach.users import Identity
+from fupin.outreach.notifications import PUSH_CHANNELS, enqueue
+from fupin.outreach.users import Identity, users_for_listing
 from fupin.values import OrderStatus
 
 logger = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ class Rated:
     order_no: str
     stars: int
     changed: bool
+    words: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,29 @@ def stars_in(text: str) -> int | None:
     return _CN_STARS.get(digit) or int(digit)
 
 
+MAX_WORDS = 200
+_ORDER_NO = re.compile(r"XF\d{6}[0-9A-Z]{6}", re.IGNORECASE)
+# The frame of a rating message (给订单…打…星吧), never the buyer's words about the goods.
+_FRAME = re.compile(
+    r"帮我把|的评价改成|评价改成|改成|改为|给订单|给上次的|给这次的|上次的|这次的|这单|订单|评价|评分|打分|好评|差评"
+    r"|评个|给|打|评|吧|哈|的|了|[\s,，.。;；:：!！~～、]"
+)
+
+
+def words_in(text: str) -> str:
+    """What a rating message says about the goods beside the stars (“土豆有点不新鲜”), "" when only the stars."""
+    folded = fold_width(text)
+    stars = _STARS.search(folded)
+    if stars is not None:
+        folded = folded[: stars.start()] + " " + folded[stars.end() :]
+    rest = _ORDER_NO.sub(" ", folded)
+    if len(_FRAME.sub("", rest)) < 2:
+        return ""
+    # Keep the buyer's own wording: trim only the frame around it.
+    trimmed = re.sub(r"^(?:" + _FRAME.pattern + r")+|(?:" + _FRAME.pattern + r")+$", "", rest.strip())
+    return trimmed.strip()[:MAX_WORDS]
+
+
 def stars_text(stars: int) -> str:
     """★★★★☆ for 4."""
     return "★" * stars + "☆" * (5 - stars)
@@ -89,8 +115,11 @@ def rating_buttons(order_no: str) -> list[tuple[str, str]]:
     return [(f"{n}星", rating_action(order_no, n)) for n in range(1, 6)]
 
 
-def rate_order(session: Session, order_no: str, stars: int, actor: Identity, now: datetime) -> Rated:
-    """Record or change the buyer's stars for a delivered order; raises RatingError."""
+def rate_order(session: Session, order_no: str, stars: int, actor: Identity, now: datetime, words: str = "") -> Rated:
+    """Record or change the buyer's stars (and words) for a delivered order; raises RatingError.
+
+    Words are pushed to the listing's supply contacts: what a buyer says about the goods is for them to hear.
+    """
     if not 1 <= stars <= 5:
         raise RatingError("评分是1到5星，请点下面的星级按钮，或说“给订单XF…打5星”。")
     order = session.scalar(select(Order).where(Order.order_no == order_no.strip().upper()))
@@ -105,7 +134,14 @@ def rate_order(session: Session, order_no: str, stars: int, actor: Identity, now
         try:
             with session.begin_nested():
                 session.add(
-                    Rating(order_id=order.id, user_id=actor.user_id, stars=stars, created_at=now, updated_at=now)
+                    Rating(
+                        order_id=order.id,
+                        user_id=actor.user_id,
+                        stars=stars,
+                        words=words[:MAX_WORDS],
+                        created_at=now,
+                        updated_at=now,
+                    )
                 )
         except IntegrityError:
             # The same order rated at the same moment elsewhere (a double press): change that one instead.
@@ -113,14 +149,44 @@ def rate_order(session: Session, order_no: str, stars: int, actor: Identity, now
             assert earlier is not None
         else:
             logger.info("order %s rated %d", order.order_no, stars)
-            return Rated(order.order_no, stars, changed=False)
+            push_rating_words(session, order, stars, words, actor)
+            return Rated(order.order_no, stars, changed=False, words=words)
     if now > earlier.created_at + timedelta(days=RATING_CHANGE_DAYS):
         raise RatingError(
             f"订单 {order.order_no} 已评价{stars_text(earlier.stars)}，评价{RATING_CHANGE_DAYS}天后不能再修改。"
         )
-    session.execute(update(Rating).where(Rating.id == earlier.id).values(stars=stars, updated_at=now))
+    kept = words[:MAX_WORDS] or earlier.words  # new stars alone keep the words said before
+    session.execute(update(Rating).where(Rating.id == earlier.id).values(stars=stars, words=kept, updated_at=now))
     logger.info("order %s rating changed %d -> %d", order.order_no, earlier.stars, stars)
-    return Rated(order.order_no, stars, changed=True)
+    if words and words != earlier.words:
+        push_rating_words(session, order, stars, words, actor)
+    return Rated(order.order_no, stars, changed=True, words=kept)
+
+
+RATING_PUSH_KIND = "rating_words"
+
+
+def push_rating_words(session: Session, order: Order, stars: int, words: str, actor: Identity) -> int:
+    """Tell the listing's supply contacts what the buyer wrote about the goods beside the stars."""
+    if not words:
+        return 0
+    listing = order.listing
+    text = (
+        f"采购方对订单 {order.order_no}（{listing.product.name}，{listing.place_label}）的评价："
+        f"{stars_text(stars)}（{stars}星）“{words}”"
+    )
+    sent = 0
+    for user in users_for_listing(session, listing):
+        if user.channel in PUSH_CHANNELS and user.id != actor.user_id:
+            key = f"{RATING_PUSH_KIND}:{order.order_no}:{hash_words(words)}:{user.id}"
+            enqueue(session, user, RATING_PUSH_KIND, text, (), dedupe_key=key)
+            sent += 1
+    return sent
+
+
+def hash_words(words: str) -> str:
+    """A short stable key of the words, so changed words are pushed once each."""
+    return hashlib.sha1(words.encode("utf-8")).hexdigest()[:12]
 
 
 def village_ratings(session: Session) -> dict[int, VillageRating]:

@@ -23,6 +23,9 @@ from fupin.models import Notification, User, utcnow
 
 logger = logging.getLogger(__name__)
 
+# Channels whose users can receive pushes (a console user reads their orders by asking).
+PUSH_CHANNELS = frozenset({"telegram"})
+
 PENDING = "pending"
 SENT = "sent"
 UNDELIVERED = "undelivered"  # the recipient cannot be reached (blocked the bot, never started it)
