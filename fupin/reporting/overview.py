@@ -1,4 +1,5 @@
-"""The county's quarter: totals, deep-poverty share, channels against the plan's targets, who has reported."""
+"""The county's quarter: totals, deep-poverty share, channels against the plan's targets, who has reported,
+and the quality complaints filed in it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fupin.complaints.queries import ComplaintFigures, complaint_figures
 from fupin.models import Buyer, SaleRecord, Township
 from fupin.periods import Period
 from fupin.reporting.formatting import require_quarter, target_wan, yuan
@@ -93,6 +95,7 @@ class Overview:
     other: ProgressLine
     townships: list[ReporterStatus]
     lead_units: list[ReporterStatus]
+    complaints: ComplaintFigures  # filed in the quarter (质量投诉)
 
     @property
     def deep_share(self) -> Decimal | None:
@@ -149,6 +152,8 @@ class Overview:
         lines.append(
             _status_line(ReportKind.PURCHASES.form_name, "牵头单位", self.submitted_lead_units, self.missing_lead_units)
         )
+        if self.complaints.total:
+            lines.append(self.complaints.summary_line())
         return lines
 
 
@@ -233,4 +238,5 @@ def overview(session: Session, period: Period) -> Overview:
         other=ProgressLine("其他（个人等，不计入六销渠道）", quarter.other_fen, year.other_fen),
         townships=townships,
         lead_units=lead_units,
+        complaints=complaint_figures(session, period.start, period.end),
     )
