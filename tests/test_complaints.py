@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -243,6 +244,25 @@ def test_one_open_complaint_per_order(demo: Database) -> None:
     assert _state(demo, other)[0] == "待处理"
 
 
+def test_two_complaints_about_one_order_at_the_same_moment_make_one(demo: Database) -> None:
+    order_no = _order(demo)
+
+    def attempt(n: int) -> str:
+        try:
+            return "filed " + _file(demo, order_no, text=f"第{n}次：烂了")
+        except ComplaintError as exc:
+            return str(exc)
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(attempt, range(4)))
+    filed = [r.removeprefix("filed ") for r in results if r.startswith("filed ")]
+    assert len(filed) == 1, results
+    assert all(f"已有投诉 {filed[0]} 还没有结案" in r for r in results if not r.startswith("filed "))
+    with demo.sessions() as session:
+        assert session.scalars(select(Complaint.complaint_no)).all() == filed
+        assert len(session.scalars(select(ComplaintEvent)).all()) == 1
+
+
 def test_what_a_complaint_must_say(demo: Database) -> None:
     order_no = _order(demo)
     with pytest.raises(ComplaintError, match="请写明投诉内容"):
@@ -352,6 +372,19 @@ def test_the_buyer_may_escalate_before_any_answer_and_an_admin_may_close_at_once
     fresh = _file(demo, _order(demo))
     assert _act(demo, ADMIN, "close", fresh, "采购方电话撤回投诉") is ComplaintStatus.CLOSED
     assert _act(demo, MARKET, "close", waiting, "已调解") is ComplaintStatus.CLOSED
+
+
+def test_the_handler_hears_of_changes_made_by_others(demo: Database) -> None:
+    number = _file(demo, _order(demo))
+    admin = _uid(demo, ADMIN)
+    _act(demo, ADMIN, "take", number)  # an admin handles it: admins hear of changes only as its handler
+    assert _state(demo, number) == ("处理中", admin, 2)
+    _act(demo, CONTACT, "answer", number, "已退款50元")  # the listing's contact answers for the handler
+    (to_handler,) = [p for p in _pushes(demo, "complaint_status") if p.user_id == admin]
+    assert to_handler.text.startswith(f"投诉 {number} 已由供货联系人李联系答复：已退款50元。")
+    with demo.sessions() as session:
+        complaint = session.scalars(select(Complaint)).one()
+        assert complaint.handler_user_id == admin  # answering does not take the complaint over
 
 
 def test_every_refused_move_says_why_and_changes_nothing(demo: Database) -> None:
