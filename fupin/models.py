@@ -321,6 +321,59 @@ class Order(Base):
     buyer: Mapped[Buyer] = relationship("Buyer")
 
 
+# Bounds of what a complaint keeps: the buyer's words, and a Telegram file id of the photo.
+MAX_COMPLAINT_TEXT = 500
+MAX_FILE_ID = 200
+
+
+class Complaint(Base):
+    """A buyer's quality complaint (质量投诉) about an order; its status is its last event's target.
+
+    `open_order_id` is the order's id while the complaint is not closed (已结案) and NULL after: its unique
+    constraint keeps one open complaint per order whatever the database or the number of workers.
+    """
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    complaint_no: Mapped[str] = Column(String(20), nullable=False, unique=True)
+    order_id: Mapped[int] = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    open_order_id: Mapped[Optional[int]] = Column(ForeignKey("orders.id"), unique=True)
+    user_id: Mapped[int] = Column(ForeignKey("users.id"), nullable=False, index=True)  # who filed it
+    category: Mapped[str] = Column(String(10), nullable=False)  # ComplaintCategory
+    text: Mapped[str] = Column(String(MAX_COMPLAINT_TEXT), nullable=False)
+    photo_file_id: Mapped[Optional[str]] = Column(String(MAX_FILE_ID))
+    status: Mapped[str] = Column(String(10), nullable=False, index=True)  # ComplaintStatus
+    handler_user_id: Mapped[Optional[int]] = Column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+    order: Mapped[Order] = relationship("Order", foreign_keys=[order_id])
+    user: Mapped[User] = relationship("User", foreign_keys=[user_id])
+    handler: Mapped[Optional[User]] = relationship("User", foreign_keys=[handler_user_id])
+    events: Mapped[list[ComplaintEvent]] = relationship(
+        "ComplaintEvent", order_by="ComplaintEvent.id", back_populates="complaint"
+    )
+
+
+class ComplaintEvent(Base):
+    """One change of a complaint's status: from, to, who, when and what they said (never changed or deleted)."""
+
+    __tablename__ = "complaint_events"
+    __table_args__ = (Index("ix_complaint_events_complaint_id_id", "complaint_id", "id"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = Column(ForeignKey("complaints.id"), nullable=False)
+    from_status: Mapped[Optional[str]] = Column(String(10))  # NULL for the filing
+    to_status: Mapped[str] = Column(String(10), nullable=False)
+    actor_user_id: Mapped[Optional[int]] = Column(ForeignKey("users.id"))
+    note: Mapped[str] = Column(Text, nullable=False, default="")
+    at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+    complaint: Mapped[Complaint] = relationship("Complaint", back_populates="events")
+    actor: Mapped[Optional[User]] = relationship("User")
+
+
 class PaymentHoldLift(Base):
     """An admin's lifting of the hold on new orders for a buyer with long-unpaid orders, until a date."""
 

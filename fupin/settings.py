@@ -70,6 +70,9 @@ class Settings:
     payment_overdue_days: int = 30
     payment_reminder_weekday: int = 1  # ISO weekday of the unpaid-order reminders: 1 = Monday
     payment_lead_day: int = 1  # day of each month when lead units get their buyers' unpaid orders
+    # A quality complaint not answered or closed this many days after filing is reminded daily to its handler
+    # (or, not yet taken up, to the listing's supply contacts); 0 = no such reminder.
+    complaint_remind_days: int = 3
     reminder_catch_up_hours: float = 24.0  # a reminder missed by longer than this is skipped, not sent late
     reminder_check_seconds: float = 60.0
     reminder_lease_seconds: float = 60.0
@@ -133,6 +136,7 @@ class Settings:
             payment_overdue_days=int(env.get("PAYMENT_OVERDUE_DAYS") or defaults.payment_overdue_days),
             payment_reminder_weekday=int(env.get("PAYMENT_REMINDER_WEEKDAY") or defaults.payment_reminder_weekday),
             payment_lead_day=int(env.get("PAYMENT_LEAD_DAY") or defaults.payment_lead_day),
+            complaint_remind_days=int(env.get("COMPLAINT_REMIND_DAYS") or defaults.complaint_remind_days),
             reminder_catch_up_hours=float(env.get("REMINDER_CATCH_UP_HOURS") or defaults.reminder_catch_up_hours),
             reminder_check_seconds=float(env.get("REMINDER_CHECK_SECONDS") or defaults.reminder_check_seconds),
             reminder_lease_seconds=float(env.get("REMINDER_LEASE_SECONDS") or defaults.reminder_lease_seconds),

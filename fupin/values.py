@@ -237,6 +237,7 @@ class Role(str, enum.Enum):
     BUYER = "buyer"
     CONTACT = "contact"
     LEAD = "lead"  # the contact of a lead unit (牵头单位) that reports 附件3
+    MARKET = "market"  # county market-supervision staff (市场监管): take up and close quality complaints
     ADMIN = "admin"
 
 
@@ -271,3 +272,23 @@ class Carrier(str, enum.Enum):
     def tracked(self) -> bool:
         """Whether a parcel of this carrier has a tracking number."""
         return self is not Carrier.SELF
+
+
+class ComplaintCategory(str, enum.Enum):
+    """What a buyer's quality complaint (质量投诉) is about."""
+
+    QUALITY = "质量"
+    SHORT = "数量不足"
+    INFERIOR = "以次充好"
+    NOT_DELIVERED = "未送达"
+    OTHER = "其他"
+
+
+class ComplaintStatus(str, enum.Enum):
+    """Life of a complaint: 待处理 → 处理中 → 已解决 / 已升级 → 已结案."""
+
+    OPEN = "待处理"
+    IN_HAND = "处理中"
+    RESOLVED = "已解决"
+    ESCALATED = "已升级"
+    CLOSED = "已结案"

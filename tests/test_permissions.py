@@ -37,7 +37,11 @@ from fupin.catalog.search import CatalogSearch
 from fupin.catalog.stock_history import history_reply
 from fupin.catalog.vocabulary import VocabularyError
 from fupin.catalog.vocabulary_requests import RequestKind, VocabularyRequest, apply, preview
+from fupin.complaints.filing import file_complaint
+from fupin.complaints.handling import close, settle, take_up
+from fupin.complaints.states import ComplaintError
 from fupin.models import (
+    Complaint,
     Listing,
     Order,
     Product,
@@ -56,7 +60,7 @@ from fupin.periods import today
 from fupin.reporting.sales import SaleError, draft_sale, record_sale
 from fupin.settings import PROJECT_ROOT, Settings
 from fupin.setup import seed_demo
-from fupin.values import OrderStatus, Quantity, Role, SupplyMethod
+from fupin.values import ComplaintStatus, OrderStatus, Quantity, Role, SupplyMethod
 from harness.fake_telegram import FakeTelegram, Sent
 from harness.netproxy import free_port
 from harness.telegram_app import ADMIN_ID, RunningBot, running_telegram, settings_for
@@ -67,35 +71,42 @@ from tests.telegram_chat import messages, with_bot
 
 # --- the domain table -------------------------------------------------------------------------------------
 
-ROLES = ("stranger", "buyer", "contact_A", "contact_B", "village_A", "lead", "admin")
+ROLES = ("stranger", "buyer", "contact_A", "contact_B", "village_A", "lead", "market", "admin")
 # Who each role is: township A is 龙角镇, B 泥溪镇; the village contact answers for 龙角镇张家村 only.
 # "buyer" placed the orders the order operations act on (the stranger never used the bot before).
+# "market" is the county's market-supervision staff (市场监管): quality complaints, nothing of orders or stock.
 #
-# operation               stranger buyer  A   B  vill. lead admin
+# operation               stranger buyer  A   B  vill. lead market admin
 TABLE = {
-    "search the catalogue": "Y Y Y Y Y Y Y",  # public: anyone may look
-    "place an order": "Y Y Y Y Y Y Y",  # anyone may buy, a supply contact or county staff too
-    "see A's order": "N Y Y N Y N Y",  # the buyer sees their own; contacts their places'
-    "confirm A's order": "N N Y N Y N Y",  # never the buyer: they cannot confirm what they ordered
-    "deliver A's order": "N N Y N Y N Y",
-    "cancel A's order": "N Y Y N Y N Y",  # the buyer's right; for A's contact it is a refusal, stock released
-    "update stock in A (张家村)": "N N Y N Y N Y",
-    "update stock in A (高家村)": "N N Y N N N Y",  # outside the village contact's village
-    "import A's rows": "N N Y N Y N Y",  # a file's rows for places the sender does not answer for are refused
+    "search the catalogue": "Y Y Y Y Y Y Y Y",  # public: anyone may look
+    "place an order": "Y Y Y Y Y Y Y Y",  # anyone may buy, a supply contact or county staff too
+    "see A's order": "N Y Y N Y N N Y",  # the buyer sees their own; contacts their places'
+    "confirm A's order": "N N Y N Y N N Y",  # never the buyer: they cannot confirm what they ordered
+    "deliver A's order": "N N Y N Y N N Y",
+    "cancel A's order": "N Y Y N Y N N Y",  # the buyer's right; for A's contact it is a refusal, stock released
+    "update stock in A (张家村)": "N N Y N Y N N Y",
+    "update stock in A (高家村)": "N N Y N N N N Y",  # outside the village contact's village
+    "import A's rows": "N N Y N Y N N Y",  # a file's rows for places the sender does not answer for are refused
     # A sale is recorded for the reporter's own place (B's contact: in B, never A). The admin is asked which
     # township: a sale by chat names none, and the county enters its own purchases from 附件2/附件3 files.
-    "report a sale": "N N Y Y Y N N",
+    "report a sale": "N N Y Y Y N N N",
     # Figures are shared among townships (the county ranks them openly); lead units get theirs in 附件3.
-    "county sales summary": "N N Y Y Y N Y",
-    "A's sales summary": "N N Y Y Y N Y",
+    "county sales summary": "N N Y Y Y N N Y",
+    "A's sales summary": "N N Y Y Y N N Y",
     # Privacy: poverty status is sensitive, so a household's name goes to the contacts of its place and admins;
     # a buyer's phone to the contacts of the listing ordered, admins, and the buyer themself.
-    "sees A's household names": "N N Y N Y N Y",
-    "sees the buyer's phone": "N Y Y N Y N Y",
+    "sees A's household names": "N N Y N Y N N Y",
+    "sees the buyer's phone": "N Y Y N Y N N Y",
     # The stock ledger of a listing goes to those who manage it (issue #20: 土豆的库存记录).
-    "see A's stock history (张家村)": "N N Y N Y N Y",
+    "see A's stock history (张家村)": "N N Y N Y N N Y",
     # The product vocabulary is the county's (issue #19: aliases and merges, by chat or the command line).
-    "keep the vocabulary": "N N N N N N Y",
+    "keep the vocabulary": "N N N N N N N Y",
+    # Quality complaints (质量投诉) about the buyer's delivered order of A's 张家村 potatoes: the buyer (or an
+    # admin for them) files; A's contacts, market staff and admins take it up; market staff or admins close it.
+    "complain about A's order": "N Y N N N N N Y",
+    "take up a complaint in A": "N N Y N Y N Y Y",
+    "settle a complaint": "N Y N N N N N N",
+    "close a complaint": "N N N N N N Y Y",
 }
 CASES = [
     pytest.param(role, operation, flag == "Y", id=f"{operation}-{role}")
@@ -120,6 +131,7 @@ SENDERS = {
     "contact_B": "console:perm-contact-b",
     "village_A": "console:perm-village-a",
     "lead": "console:perm-lead",
+    "market": "console:perm-market",
     "admin": "console:perm-admin",
 }
 
@@ -143,6 +155,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             bind_user(session, SENDERS["contact_B"], Role.CONTACT, township="泥溪镇")
             bind_user(session, SENDERS["village_A"], Role.CONTACT, township="龙角镇", village="张家村")
             bind_user(session, SENDERS["lead"], Role.LEAD, lead_unit="县教委")
+            bind_user(session, SENDERS["market"], Role.MARKET)
             bind_user(session, SENDERS["admin"], Role.ADMIN)
         with sessions() as session:
             potato_a, honey_a = _listing_id(session, "土豆", "张家村"), _listing_id(session, "蜂蜜", "高家村")
@@ -393,6 +406,64 @@ def op_vocabulary(world: World, sender: str, tmp_path: Path) -> bool:
     return applied
 
 
+def _complaint(world: World) -> tuple[str, str]:
+    """A delivered order of the buyer's and its complaint, filed by the buyer: (order number, complaint number)."""
+    order_no = _new_order(world)
+    with world.sessions() as session, session.begin():
+        change_order(session, order_no, "deliver", identify(session, SENDERS["admin"]))
+        complaint = file_complaint(session, order_no, identify(session, SENDERS["buyer"]), "质量", "有一半是烂的")
+        return order_no, complaint.complaint_no
+
+
+def _complaint_status(world: World, number: str) -> str:
+    with world.sessions() as session:
+        return session.scalars(select(Complaint.status).where(Complaint.complaint_no == number)).one()
+
+
+def op_complain(world: World, sender: str, tmp_path: Path) -> bool:
+    order_no = _new_order(world)
+    with world.sessions() as session, session.begin():
+        change_order(session, order_no, "deliver", identify(session, SENDERS["admin"]))
+    try:
+        with world.sessions() as session, session.begin():
+            file_complaint(session, order_no, identify(session, sender), "数量不足", "少了两斤")
+    except ComplaintError as exc:
+        assert "只有下这个订单的采购方" in str(exc), exc
+        with world.sessions() as session:
+            assert (
+                session.scalar(
+                    select(Complaint).join(Order, Complaint.order_id == Order.id).where(Order.order_no == order_no)
+                )
+                is None
+            )
+        return False
+    return True
+
+
+def _complaint_move(move: str) -> Callable[[World, str, Path], bool]:
+    targets = {"take": ComplaintStatus.IN_HAND, "settle": ComplaintStatus.CLOSED, "close": ComplaintStatus.CLOSED}
+
+    def operation(world: World, sender: str, tmp_path: Path) -> bool:
+        _order_no, number = _complaint(world)
+        try:
+            with world.sessions() as session, session.begin():
+                actor = identify(session, sender)
+                if move == "take":
+                    take_up(session, number, actor)
+                elif move == "settle":
+                    settle(session, number, actor)
+                else:
+                    close(session, number, actor, "经核实已处理")
+        except ComplaintError as exc:
+            assert "权限" in str(exc) or "只有" in str(exc), exc
+            assert _complaint_status(world, number) == ComplaintStatus.OPEN.value  # a refusal changes nothing
+            return False
+        assert _complaint_status(world, number) == targets[move].value
+        return True
+
+    return operation
+
+
 OPERATIONS: dict[str, Callable[[World, str, Path], bool]] = {
     "search the catalogue": op_search,
     "place an order": op_order,
@@ -410,6 +481,10 @@ OPERATIONS: dict[str, Callable[[World, str, Path], bool]] = {
     "sees the buyer's phone": op_phone,
     "see A's stock history (张家村)": op_history,
     "keep the vocabulary": op_vocabulary,
+    "complain about A's order": op_complain,
+    "take up a complaint in A": _complaint_move("take"),
+    "settle a complaint": _complaint_move("settle"),
+    "close a complaint": _complaint_move("close"),
 }
 
 
@@ -421,7 +496,7 @@ def test_who_may_do_what(world: World, tmp_path: Path, role: str, operation: str
 def test_the_table_covers_every_role_and_operation() -> None:
     assert set(TABLE) == set(OPERATIONS)
     assert {role for role, _op, _allowed in (case.values for case in CASES)} == set(ROLES)
-    assert {role.value for role in Role} == {"buyer", "contact", "lead", "admin"}  # a new role needs a column here
+    assert {role.value for role in Role} == {"buyer", "contact", "lead", "market", "admin"}  # a new role: a column
 
 
 # --- registration codes --------------------------------------------------------------------------------

@@ -498,6 +498,7 @@ def test_every_kind_has_one_reminder_class_and_an_unknown_kind_raises() -> None:
         "reminder_payment",
         "reminder_payment_admin",
         "reminder_payment_lead",
+        "reminder_complaint_open",
     ]
     assert reminder_for("reminder_payment") is REMINDERS[ReminderKind.PAYMENT]
     # Before, a kind nobody knew was answered as the admins' list of unpaid orders.

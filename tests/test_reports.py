@@ -452,6 +452,7 @@ def test_overview_figures_equal_hand_computed_totals(sales: Database) -> None:
     assert units["县商务委"] == (350000, 350000) and units["县工商联"] == (56000, 56000)
     assert view.submitted_lead_units == ["县卫生健康委"]
     assert view.missing_lead_units == [u for u in LEAD_UNITS if u != "县卫生健康委"]
+    assert (view.complaints.total, view.complaints.settled_share) == (0, None)
     lines = view.summary_lines()
     assert lines[1] == "全县销售4,980.00元；本年累计5,130.00元，完成年度目标6000万元的0.0%。"
     assert lines[2].startswith("深度贫困镇村4,240.00元，占85.1%；")
@@ -471,7 +472,7 @@ def test_write_overview_workbook_and_charts(sales: Database, tmp_path: Path) -> 
         "2019Q3各乡镇销售情况.png",
     ]
     book = load_workbook(paths[0])
-    assert book.sheetnames == ["总体情况", "各乡镇", "牵头单位", "物流"]
+    assert book.sheetnames == ["总体情况", "各乡镇", "牵头单位", "质量投诉", "物流"]
     summary = book["总体情况"]
     assert summary["A1"].value == "云阳县2019年第3季度消费扶贫总体情况"
     assert [c.value for c in summary[3]] == [
@@ -500,6 +501,20 @@ def test_write_overview_workbook_and_charts(sales: Database, tmp_path: Path) -> 
     assert by_name["泥溪镇"][2:6] == ["是", 740, 740, "未报送"]
     assert by_name["龙角镇"][3:5] == [180, 330]
     assert [c.value for c in book["牵头单位"][3]][:5] == ["序号", "牵头单位", "本季度采购额", "本年累计", "附件3报送"]
+    # A quarter without complaints: the sheet says so (its figures with complaints: tests/test_complaints.py).
+    complaints = book["质量投诉"]
+    assert complaints["A1"].value == "云阳县2019年第3季度质量投诉情况"
+    assert [c.value for c in complaints[3]] == [
+        "序号",
+        "乡镇（街道）",
+        "质量",
+        "数量不足",
+        "以次充好",
+        "未送达",
+        "其他",
+        "合计",
+    ]
+    assert [c.value for c in complaints[4]] == [None, "全县合计", 0, 0, 0, 0, 0, 0]
     for png in paths[1:]:
         with Image.open(png) as image:
             assert image.format == "PNG" and image.size[0] >= 800 and image.size[1] >= 300

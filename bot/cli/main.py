@@ -1,4 +1,4 @@
-"""Command line of the bot: `python -m bot run|chat|users|db|catalog|nlu|report|reminders …`.
+"""Command line of the bot: `python -m bot run|chat|users|complaints|db|catalog|nlu|report|reminders …`.
 
 Each command group is a module of bot.cli with a `register(commands)` that adds its parsers, each with
 `set_defaults(handler=...)`: a function `(Context, argparse.Namespace) -> int` returning the exit code.
@@ -13,7 +13,22 @@ import os
 from collections.abc import Callable, Sequence
 
 from bot import logs
-from bot.cli import actions, buyers, catalog, db, logistics, nlu, privacy, reminders, reports, run, stock, users, web
+from bot.cli import (
+    actions,
+    buyers,
+    catalog,
+    complaints,
+    db,
+    logistics,
+    nlu,
+    privacy,
+    reminders,
+    reports,
+    run,
+    stock,
+    users,
+    web,
+)
 from bot.cli.context import Commands, Context, Handler
 from fupin.settings import Settings
 
@@ -25,6 +40,7 @@ COMMAND_GROUPS: tuple[Callable[[Commands], None], ...] = (
     users.register,
     buyers.register,
     logistics.register,
+    complaints.register,
     db.register,
     catalog.register,
     nlu.register,

@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 
 from bot.cli.context import Commands, Context, print_line
-from fupin.outreach.registration import ROLE_LABELS, issue_code, open_codes, revoke_code
+from fupin.outreach.registration import INVITABLE_ROLES, ROLE_LABELS, issue_code, open_codes, revoke_code
 from fupin.outreach.users import bind_user, revoke_user
 from fupin.parsing import ParseError
 from fupin.setup import init_database
@@ -56,7 +56,7 @@ def cmd_users_revoke(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_users_invite(ctx: Context, args: argparse.Namespace) -> int:
-    """Issue a one-time registration code for a contact, lead unit or admin; or list or revoke unused codes."""
+    """Issue a one-time registration code for a contact, lead unit, market staff or admin; or list or revoke unused codes."""
     init_database(ctx.engine, ctx.sessions)
     if args.list:
         return _list_codes(ctx)
@@ -115,7 +115,9 @@ def register(commands: Commands) -> None:
 
     invite = users.add_parser("invite", help="生成一次性登记邀请码；--list 查看、--revoke 作废未使用的邀请码")
     action = invite.add_mutually_exclusive_group()
-    action.add_argument("--role", choices=[Role.CONTACT.value, Role.LEAD.value, Role.ADMIN.value])
+    action.add_argument(
+        "--role", choices=[r.value for r in INVITABLE_ROLES], help="market = 县市场监管人员（处理质量投诉）"
+    )
     action.add_argument("--list", action="store_true", help="列出未使用、未过期的邀请码（只显示编号和范围）")
     action.add_argument("--revoke", type=int, metavar="ID", help="作废一个未使用的邀请码（编号见 --list）")
     invite.add_argument("--township")

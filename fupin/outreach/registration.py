@@ -1,4 +1,4 @@
-"""One-time registration codes: an admin invites a supply contact (or lead unit, or admin) to bind a chat account.
+"""One-time registration codes: an admin invites a supply contact (lead unit, market staff, admin) to bind a chat account.
 
 Only a code's SHA-256 is stored. Redeeming looks the hash up (an index lookup on a hash reveals
 nothing usable about other codes), compares it in constant time, and marks the code used with a
@@ -32,7 +32,15 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
 DEFAULT_TTL = timedelta(days=7)
 
-ROLE_LABELS = {Role.CONTACT: "供货联系人", Role.LEAD: "牵头单位联系人", Role.ADMIN: "县级管理员", Role.BUYER: "采购方"}
+ROLE_LABELS = {
+    Role.CONTACT: "供货联系人",
+    Role.LEAD: "牵头单位联系人",
+    Role.MARKET: "市场监管人员",
+    Role.ADMIN: "县级管理员",
+    Role.BUYER: "采购方",
+}
+# The roles a code may grant (a buyer needs none: anyone may buy).
+INVITABLE_ROLES = (Role.CONTACT, Role.LEAD, Role.MARKET, Role.ADMIN)
 
 
 class RegistrationError(Exception):
@@ -85,8 +93,8 @@ def issue_code(
     elif role is Role.LEAD:
         if lead_unit not in lead_units():
             raise ParseError(f"牵头单位应为：{'、'.join(lead_units())}")
-    elif role is not Role.ADMIN:
-        raise ParseError("邀请码只用于供货联系人、牵头单位联系人和管理员")
+    elif role not in INVITABLE_ROLES:
+        raise ParseError("邀请码只用于供货联系人、牵头单位联系人、市场监管人员和管理员")
     code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
     expires_at = utcnow() + ttl
     session.add(

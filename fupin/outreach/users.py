@@ -52,6 +52,11 @@ class Identity:
         """A township's or village's supply contact."""
         return self.role is Role.CONTACT
 
+    @property
+    def is_market(self) -> bool:
+        """County market-supervision staff (市场监管), who take up and close quality complaints."""
+        return self.role is Role.MARKET
+
     def may_manage(self, listing: Listing) -> bool:
         """Admins manage every listing; a contact those of their township (or only their village)."""
         return self.may_manage_place(listing.township_id, listing.village_id)

@@ -1,4 +1,5 @@
-"""The county's quarter: totals, deep-poverty share, channels against the plan's targets, who has reported."""
+"""The county's quarter: totals, deep-poverty share, channels against the plan's targets, who has reported,
+and the quality complaints filed in it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fupin.complaints.queries import ComplaintFigures, complaint_figures
 from fupin.logistics.figures import LogisticsFigures, logistics_figures
 from fupin.models import Buyer, SaleRecord, Township
 from fupin.periods import Period
@@ -94,6 +96,7 @@ class Overview:
     other: ProgressLine
     townships: list[ReporterStatus]
     lead_units: list[ReporterStatus]
+    complaints: ComplaintFigures  # filed in the quarter (质量投诉)
     logistics: LogisticsFigures | None = None
 
     @property
@@ -153,6 +156,8 @@ class Overview:
         )
         if self.logistics is not None and self.logistics.delivered:
             lines += logistics_lines(self.logistics)
+        if self.complaints.total:
+            lines.append(self.complaints.summary_line())
         return lines
 
 
@@ -255,4 +260,5 @@ def overview(session: Session, period: Period) -> Overview:
         townships=townships,
         lead_units=lead_units,
         logistics=logistics_figures(session, period),
+        complaints=complaint_figures(session, period.start, period.end),
     )

@@ -1,4 +1,4 @@
-"""The overview as files: the workbook (总体情况, 各乡镇, 牵头单位, styled with openpyxl) and its two charts."""
+"""The overview as files: the workbook (总体情况, 各乡镇, 牵头单位, 质量投诉, styled with openpyxl) and its two charts."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from fupin.reporting.formatting import local_minute, target_wan
 from fupin.reporting.overview import CHANNEL_NAMES, Overview, ProgressLine, ReporterStatus, overview, ratio
 from fupin.reporting.sales import percent, wan
 from fupin.settings import TIMEZONE
-from fupin.values import ANNUAL_TARGET_FEN, CHANNEL_TARGETS_WAN, DEEP_POVERTY_TARGET_FEN
+from fupin.values import ANNUAL_TARGET_FEN, CHANNEL_TARGETS_WAN, DEEP_POVERTY_TARGET_FEN, ComplaintCategory
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +172,7 @@ def write_overview_workbook(view: Overview, path: Path) -> None:
         {3: _MONEY, 4: _MONEY, 9: _MONEY},
         [6, 26, 16, 16, 10, 18, 10, 10, 16],
     )
+    _complaints_sheet(book.create_sheet("质量投诉"), view, made)
     if view.logistics is not None:
         _logistics_sheet(book.create_sheet("物流"), view.logistics, f"云阳县{label}消费扶贫物流情况", made)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -199,6 +200,29 @@ def _logistics_sheet(sheet: Worksheet, figures: LogisticsFigures, title: str, ma
         {5: "#,##0.0", 6: _MONEY},
         [6, 16, 16, 10, 14, 16],
         note,
+    )
+
+
+def _complaints_sheet(sheet: Worksheet, view: Overview, made: str) -> None:
+    figures = view.complaints
+    categories = list(ComplaintCategory)
+    rows: list[list[object]] = [
+        [n, t.township, *(t.by_category[c] for c in categories), t.total]
+        for n, t in enumerate(figures.townships, start=1)
+    ]
+    totals = figures.by_category
+    rows.append(["", "全县合计", *(totals[c] for c in categories), figures.total])
+    rows.append(["3天内解决（已解决或已结案）", "", *([""] * len(categories)), figures.settled_in_time])
+    rows.append(["3天内解决占比", "", *([""] * len(categories)), _share(figures.settled_share)])
+    _table(
+        sheet,
+        f"云阳县{view.period.label}质量投诉情况",
+        f"{made}    本季度提出的投诉共{figures.total}件",
+        ["序号", "乡镇（街道）", *(c.value for c in categories), "合计"],
+        rows,
+        {len(categories) + 3: _PERCENT},
+        [10, 16, *([10.0] * len(categories)), 10],
+        "注：按投诉提出的日期计入季度；乡镇为所投诉订单的供货地。3天内解决指提出后3天内供货方答复处理结果（已解决）或结案。",
     )
 
 

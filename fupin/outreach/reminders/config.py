@@ -31,6 +31,7 @@ class ReminderConfig:
     payment_overdue_days: int = 30
     payment_weekday: int = 1  # ISO weekday: 1 = Monday
     payment_lead_day: int = 1  # day of the month of the lead units' list
+    complaint_remind_days: int = 3  # a complaint unhandled for longer is reminded daily; 0 = never
     overview_dir: Path = PROJECT_ROOT / "var" / "overviews"
 
     @classmethod
@@ -44,5 +45,6 @@ class ReminderConfig:
             payment_overdue_days=settings.payment_overdue_days,
             payment_weekday=settings.payment_reminder_weekday,
             payment_lead_day=settings.payment_lead_day,
+            complaint_remind_days=settings.complaint_remind_days,
             overview_dir=settings.overview_dir,
         )

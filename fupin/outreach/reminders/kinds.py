@@ -17,6 +17,7 @@ class ReminderKind(str, enum.Enum):
     PAYMENT = "reminder_payment"  # delivered but unpaid orders, to the buyer who ordered
     PAYMENT_ADMIN = "reminder_payment_admin"  # the list of those orders, to the county admins
     PAYMENT_LEAD = "reminder_payment_lead"  # monthly, each lead unit's buyers' unpaid orders, to that unit
+    COMPLAINT_OPEN = "reminder_complaint_open"  # daily, complaints unhandled for days, to their handler or contacts
 
     def __str__(self) -> str:
         return self.value
@@ -41,6 +42,7 @@ _LABELS: Mapping[ReminderKind, str] = MappingProxyType(
         ReminderKind.PAYMENT: "付款提醒",
         ReminderKind.PAYMENT_ADMIN: "拖欠货款清单",
         ReminderKind.PAYMENT_LEAD: "拖欠货款月报（牵头单位）",
+        ReminderKind.COMPLAINT_OPEN: "质量投诉处理提醒",
     }
 )
 _RANKS: Mapping[ReminderKind, int] = MappingProxyType({kind: rank for rank, kind in enumerate(ReminderKind)})

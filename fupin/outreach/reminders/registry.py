@@ -7,6 +7,7 @@ from types import MappingProxyType
 
 from fupin.outreach.reminders.base import Reminder
 from fupin.outreach.reminders.catalogue import CatalogueReminder
+from fupin.outreach.reminders.complaints import ComplaintReminder
 from fupin.outreach.reminders.kinds import ReminderKind
 from fupin.outreach.reminders.payments import PaymentAdminReminder, PaymentLeadReminder, PaymentReminder
 from fupin.outreach.reminders.quarterly_overview import OverviewReminder
@@ -34,6 +35,7 @@ REMINDERS: Mapping[ReminderKind, Reminder] = _registry(
     PaymentReminder(),
     PaymentAdminReminder(),
     PaymentLeadReminder(),
+    ComplaintReminder(),
 )
 
 
