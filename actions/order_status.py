@@ -8,11 +8,12 @@ import re
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import FupinAction, button, entity_value, text_of, transaction, who
+from fupin.complaints.wording import category_in
 from fupin.logistics.records import ShipmentError, ShipmentInput, parse_shipment
 from fupin.orders.lifecycle import OrderError, change_order, orders_for
 from fupin.orders.shipping import Delivered, deliver
@@ -94,6 +95,8 @@ class ActionManageOrder(FupinAction):
         carrier = None if entity_value(tracker, "order_no") else tracker.get_slot("carrier")
         if op is None and carrier:
             op = "deliver"  # the number after the 邮政寄出 / 快递寄出 button
+        if op is None and order_no and category_in(typed):
+            return [FollowupAction("action_complain")]  # "XF…少了3斤": a complaint about the order
         if not order_no or op not in _OP_LABELS:
             dispatcher.utter_message(
                 text="请说明订单号和要做的操作，比如“确认订单XF261129A1B2C3”或“XF261129A1B2C3已发邮政 9876543210123”。"

@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.choices import CHOICE_SLOT
 from actions.common import FupinAction, entity_value, transaction, who
+from actions.complaints import DRAFT_SLOT, apply_complaint
 from actions.leaving import forget_order, stopped_form
 from actions.order_status import ActionManageOrder
 from actions.orders import ActionOrderSummary
@@ -73,6 +74,8 @@ class ActionApplyPending(FupinAction):
             return self._stock(dispatcher, tracker, pending)
         if kind is ReadBackKind.VOCABULARY:
             return apply_vocabulary(self.services, dispatcher, tracker, pending)
+        if kind is ReadBackKind.COMPLAINT:
+            return apply_complaint(self.services, dispatcher, tracker, pending)
         return self._sale(dispatcher, tracker, pending)
 
     def _read_again(
@@ -95,6 +98,9 @@ class ActionApplyPending(FupinAction):
         if kind is ReadBackKind.VOCABULARY:
             request = VocabularyRequest.from_slot(pending["request"])
             return read_back_vocabulary(self.services, dispatcher, tracker, request)
+        if kind is ReadBackKind.COMPLAINT:
+            # The complaint is gathered again (the order may have changed): from the draft it was.
+            return [SlotSet(DRAFT_SLOT, pending.get("complaint")), FollowupAction("action_complain")]
         return read_back_sale(dispatcher, tracker, _draft(pending))
 
     def _order(self, dispatcher: CollectingDispatcher, tracker: Tracker, key: str) -> list[dict[str, Any]]:
@@ -227,7 +233,7 @@ class ActionCancel(FupinAction):
         busy = (
             stopped_form(tracker)
             or bool(tracker.get_slot("pending"))
-            or any(tracker.get_slot(s) for s in ("listing_id", "quantity"))
+            or any(tracker.get_slot(s) for s in ("listing_id", "quantity", DRAFT_SLOT))
         )
         dispatcher.utter_message(response="utter_cancelled" if busy else "utter_nothing_to_cancel")
-        return _clear_order()
+        return [*_clear_order(), SlotSet(DRAFT_SLOT, None)]

@@ -23,6 +23,7 @@ class ReadBackKind(str, enum.Enum):
     STOCK = "stock"
     SALE = "sale"
     VOCABULARY = "vocabulary"
+    COMPLAINT = "complaint"
 
 
 class Freshness(enum.Enum):

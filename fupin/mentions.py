@@ -72,6 +72,7 @@ _QUANTITY_SPANS = re.compile(
     rf"|(?<![{_NOT_AFTER}{_DIGITS}])半{UNIT}"
 )
 _ORDER_NO_SPANS = re.compile(r"(?<![0-9A-Za-z])XF\d{6}[0-9A-F]{6}(?![0-9A-Za-z])", re.IGNORECASE)
+_COMPLAINT_NO_SPANS = re.compile(r"(?<![0-9A-Za-z])TS\d{6}[0-9A-Z]{4}(?![0-9A-Za-z])", re.IGNORECASE)
 _METHOD_SPANS = re.compile("|".join(sorted((re.escape(w) for w in SUPPLY_METHOD_WORDS), key=len, reverse=True)))
 
 
@@ -80,9 +81,9 @@ def _free(taken: list[tuple[int, int]], start: int, end: int) -> bool:
 
 
 def find_mentions(text: str) -> list[Mention]:
-    """Every order number, price, phone, quantity and supply method in a sentence, by position.
+    """Every order or complaint number, price, phone, quantity and supply method in a sentence, by position.
 
-    Order numbers come first (their digits are no quantity), then prices (三块五一斤 would otherwise give the quantity 一斤), then phones,
+    Order and complaint numbers come first (their digits are no quantity), then prices (三块五一斤 would otherwise give the quantity 一斤), then phones,
     quantities and supply methods, each only where nothing was found yet.
     """
     folded = fold_width(text)
@@ -98,6 +99,8 @@ def find_mentions(text: str) -> list[Mention]:
 
     for match in _ORDER_NO_SPANS.finditer(folded):
         add(Mention("order_no", match.start(), match.end(), match.group(), match.group().upper()))
+    for match in _COMPLAINT_NO_SPANS.finditer(folded):
+        add(Mention("complaint_no", match.start(), match.end(), match.group(), match.group().upper()))
     for match in _PRICE_SPANS.finditer(folded):
         add(_price(text, match))
     for match in _PHONE_SPANS.finditer(folded):

@@ -21,14 +21,12 @@ from rasa.shared.nlu.constants import (
     ENTITIES,
     INTENT,
     INTENT_NAME_KEY,
-    INTENT_RANKING_KEY,
-    PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.negation import promote
+from nlu.overrides import override
 
 logger = logging.getLogger(__name__)
 
@@ -122,10 +120,7 @@ class BareAnswerClassifier(GraphComponent):
             bare = find_bare_answer(message.get(TEXT) or "", message.get(ENTITIES) or [])
             if bare is None:
                 continue
-            ranking = promote(message.get(INTENT_RANKING_KEY) or [dict(intent)], ANSWER_INTENT)
-            ranking[0][PREDICTED_CONFIDENCE_KEY] = 1.0
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
-            message.set(INTENT, {INTENT_NAME_KEY: ANSWER_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
-            message.set(BARE_ANSWER_KEY, {"types": list(bare.types), "overrode": predicted}, add_to_output=True)
+            details = {"types": list(bare.types), "overrode": predicted}
+            override(message, ANSWER_INTENT, 1.0, BARE_ANSWER_KEY, details, certain=True)
             logger.debug("bare answer of %s: %s → %s", bare.types, predicted, ANSWER_INTENT)
         return messages

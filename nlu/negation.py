@@ -11,12 +11,13 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from fupin.mentions import fold_width
 from fupin.parsing import SUPPLY_METHOD_WORDS
+from nlu.overrides import override
 
 logger = logging.getLogger(__name__)
 
@@ -115,35 +116,10 @@ class NegationGuard(GraphComponent):
             negation = find_negation(message.get(TEXT) or "", predicted)
             if negation is None:
                 continue
-            ranking = message.get(INTENT_RANKING_KEY) or [dict(intent)]
-            message.set(INTENT_RANKING_KEY, promote(ranking, negation.intent), add_to_output=True)
-            confidence = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
             # The rule is certain of the kind but not of the model's doubt: the top confidence is kept, so a
             # message the model hardly understood still falls back.
-            message.set(
-                INTENT, {INTENT_NAME_KEY: negation.intent, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True
-            )
-            message.set(
-                NEGATION_KEY,
-                {"words": negation.words, "overrode": predicted, "intent": negation.intent},
-                add_to_output=True,
-            )
+            confidence = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+            details = {"words": negation.words, "overrode": predicted, "intent": negation.intent}
+            override(message, negation.intent, confidence, NEGATION_KEY, details, certain=False)
             logger.debug("negated will %r: %s → %s", negation.words, predicted, negation.intent)
         return messages
-
-
-def promote(ranking: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
-    """The ranking with `name` swapped into first place (taking the top's confidence, and giving it its own)."""
-    ranked = [dict(entry) for entry in ranking]
-    top = ranked[0]
-    target = next((entry for entry in ranked if entry.get(INTENT_NAME_KEY) == name), None)
-    if target is None:
-        target = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 0.0}
-        ranked.append(target)
-    if target is top:
-        return ranked
-    top[PREDICTED_CONFIDENCE_KEY], target[PREDICTED_CONFIDENCE_KEY] = (
-        target[PREDICTED_CONFIDENCE_KEY],
-        top[PREDICTED_CONFIDENCE_KEY],
-    )
-    return sorted(ranked, key=lambda entry: -float(entry[PREDICTED_CONFIDENCE_KEY]))

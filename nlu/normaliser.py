@@ -20,7 +20,7 @@ from fupin.mentions import find_mentions
 logger = logging.getLogger(__name__)
 
 # The entity types this component owns: DIET's guesses for them are replaced by exact rules.
-OWNED = frozenset({"quantity", "price", "phone", "supply_method", "order_no"})
+OWNED = frozenset({"quantity", "price", "phone", "supply_method", "order_no", "complaint_no"})
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -15,7 +14,7 @@ from fupin.logistics.carrier_import import Field, import_carrier_file, load_mapp
 from fupin.logistics.figures import logistics_figures
 from fupin.logistics.records import ShipmentError, ShipmentInput, parse_shipment
 from fupin.models import Listing, Notification, Order, Product, Shipment, User
-from fupin.orders.lifecycle import OrderError, place_order
+from fupin.orders.lifecycle import OrderError
 from fupin.orders.shipping import deliver
 from fupin.outreach.users import bind_user, identify
 from fupin.periods import Period, quarter_of, today
@@ -23,8 +22,9 @@ from fupin.reporting.overview import overview
 from fupin.reporting.overview_workbook import write_overview_workbook
 from fupin.setup import seed_demo
 from fupin.spreadsheets.grid import SpreadsheetError
-from fupin.values import Carrier, Quantity, Role, SupplyMethod
+from fupin.values import Carrier, Role
 from tests.conftest import Database
+from tests.orders_data import place
 
 CONTACT = "console:contact-lj"
 
@@ -39,21 +39,12 @@ def demo(db: Database) -> Database:
 
 
 def _order(db: Database, buyer: str = "telegram:7001", product: str = "土豆") -> str:
-    with db.sessions() as session, session.begin():
+    with db.sessions() as session:
         listing_id = session.scalars(
             select(Listing.id).join(Product).where(Product.name == product, Listing.listing_key.contains("500235105"))
         ).first()
         assert listing_id is not None
-        order, _offer = place_order(
-            session,
-            sender_id=buyer,
-            listing_id=listing_id,
-            quantity=Quantity(Decimal(10), "斤"),
-            buyer_name="县人民医院食堂",
-            phone="17723635558",
-            supply_method=SupplyMethod.DELIVERY,
-        )
-        return order.order_no
+    return place(db.sessions, buyer, listing_id, amount=10)
 
 
 def _deliver(db: Database, order_no: str, text: str) -> bool:

@@ -8,7 +8,8 @@ import pytest
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu.negation import NEGATION_KEY, NegationGuard, find_negation, promote
+from nlu.negation import NEGATION_KEY, NegationGuard, find_negation
+from nlu.overrides import promote
 
 
 @pytest.mark.parametrize(

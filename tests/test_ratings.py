@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, update
 
 from fupin.catalog.search import CatalogSearch
+from fupin.complaints.pushes import parse_complain_action
 from fupin.models import Listing, Notification, Product, Rating, Village, utcnow
-from fupin.orders.lifecycle import change_order, place_order
 from fupin.orders.ratings import RatingError, parse_rating_action, rate_order, stars_in, stars_text, words_in
 from fupin.outreach.users import bind_user, identify
 from fupin.setup import seed_demo
-from fupin.values import Quantity, Role, SupplyMethod
+from fupin.values import Role
 from tests.conftest import Database
+from tests.orders_data import place
 
 NOW = datetime(2026, 12, 3, 2, 0, tzinfo=timezone.utc)
 
@@ -39,20 +39,11 @@ def _honey(db: Database, village: str) -> int:
 
 
 def _order(db: Database, buyer: str, listing_id: int, deliver: bool = True) -> str:
-    with db.sessions() as session, session.begin():
-        order, _offer = place_order(
-            session,
-            sender_id=buyer,
-            listing_id=listing_id,
-            quantity=Quantity(Decimal(2), "斤"),
-            buyer_name="县人民医院食堂",
-            phone="17723635558",
-            supply_method=SupplyMethod.DELIVERY,
-        )
-        if deliver:
-            contact = "console:contact-lj" if "高家村" in order.listing.place_label else "console:contact-qs"
-            change_order(session, order.order_no, "deliver", identify(session, contact))
-        return order.order_no
+    with db.sessions() as session:
+        listing = session.get(Listing, listing_id)
+        assert listing is not None
+        contact = "console:contact-lj" if "高家村" in listing.place_label else "console:contact-qs"
+    return place(db.sessions, buyer, listing_id, deliver_as=contact if deliver else None)
 
 
 def _rate(db: Database, buyer: str, order_no: str, stars: int, when: datetime = NOW) -> bool:
@@ -120,8 +111,9 @@ def test_the_delivery_push_asks_the_buyer_for_stars(demo: Database) -> None:
     (delivered,) = [p for p in pushes if "已送达" in p.text]
     assert "打个分" in delivered.text
     buttons = json.loads(delivered.buttons)
-    assert [title for title, _data in buttons] == ["1星", "2星", "3星", "4星", "5星"]
+    assert [title for title, _data in buttons] == ["1星", "2星", "3星", "4星", "5星", "质量投诉"]
     assert parse_rating_action(buttons[4][1]) == (order_no, 5)
+    assert parse_complain_action(buttons[5][1]) == order_no
 
 
 def test_stars_are_read_from_what_people_write() -> None:

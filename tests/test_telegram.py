@@ -23,6 +23,7 @@ from harness.fake_telegram import FakeTelegram
 from harness.telegram_app import ADMIN_ID, RunningBot
 from tests.e2e import ADMIN, Bot
 from tests.helpers import GOOD_ROW, write_xlsx
+from tests.orders_data import place
 from tests.telegram_chat import messages, press, say, titles, wait_messages, wait_text, with_bot
 from web.app import create_app
 
@@ -296,53 +297,25 @@ def test_the_buyer_rates_a_delivered_order_with_the_star_buttons(
     telegram: RunningBot, fake: FakeTelegram, bot: Bot
 ) -> None:
     from fupin.models import Rating
-    from fupin.orders.lifecycle import change_order, place_order
-    from fupin.outreach.users import identify
-    from fupin.values import Quantity
 
-    honey = _listing(bot, "蜂蜜", "龙角镇")
-    with bot.sessions() as session, session.begin():
-        order, _offer = place_order(
-            session,
-            sender_id="telegram:8108",
-            listing_id=honey.id,
-            quantity=Quantity(Decimal(2), "斤"),
-            buyer_name="县人民医院食堂",
-            phone="17723635558",
-            supply_method=SupplyMethod.DELIVERY,
-        )
-        order_no = order.order_no
-        change_order(session, order_no, "deliver", identify(session, ADMIN))
+    order_no = place(bot.sessions, "telegram:8108", _listing(bot, "蜂蜜", "龙角镇").id, deliver_as=ADMIN)
     delivered = wait_text(fake, 8108, "已送达")
-    assert order_no in (delivered.text or "") and titles(delivered) == ["1星", "2星", "3星", "4星", "5星"]
+    assert order_no in (delivered.text or "") and titles(delivered) == ["1星", "2星", "3星", "4星", "5星", "质量投诉"]
     (thanks,) = press(fake, 8108, delivered, "4星")
     assert f"订单 {order_no} 谢谢您的评价：★★★★☆（4星）" in (thanks.text or "")
     (changed,) = say(fake, 8108, f"给订单{order_no}打5星，蜂蜜很纯")
     assert "评价已改为★★★★★（5星），“蜂蜜很纯”已转告供货方" in (changed.text or ""), changed.text
     with bot.sessions() as session:
-        (rating,) = session.scalars(select(Rating).where(Rating.order_id == order.id)).all()
+        (rating,) = session.scalars(select(Rating).join(Order).where(Order.order_no == order_no)).all()
         assert (rating.stars, rating.words) == (5, "蜂蜜很纯")
 
 
 def test_a_contact_confirms_then_ships_by_post_with_the_buttons_and_the_buyer_gets_the_number(
     telegram: RunningBot, fake: FakeTelegram, bot: Bot
 ) -> None:
-    from fupin.models import Order, Shipment
-    from fupin.orders.lifecycle import place_order
-    from fupin.values import Quantity
+    from fupin.models import Shipment
 
-    honey = _listing(bot, "蜂蜜", "龙角镇")
-    with bot.sessions() as session, session.begin():
-        order, _offer = place_order(
-            session,
-            sender_id="telegram:8107",
-            listing_id=honey.id,
-            quantity=Quantity(Decimal(2), "斤"),
-            buyer_name="县人民医院食堂",
-            phone="17723635558",
-            supply_method=SupplyMethod.DELIVERY,
-        )
-        order_no = order.order_no
+    order_no = place(bot.sessions, "telegram:8107", _listing(bot, "蜂蜜", "龙角镇").id)
     (confirmed,) = say(fake, ADMIN_ID, f"确认订单{order_no}")
     assert f"订单 {order_no} 已确认" in (confirmed.text or "")
     assert f"邮政寄出 {order_no}" in titles(confirmed)
@@ -351,10 +324,60 @@ def test_a_contact_confirms_then_ships_by_post_with_the_buttons_and_the_buyer_ge
     (done,) = say(fake, ADMIN_ID, "9876543210123")
     assert f"订单 {order_no} 已送达（邮政 单号9876543210123）" in (done.text or ""), done.text
     pushed = wait_text(fake, 8107, "已发货")
-    assert "邮政 单号9876543210123" in (pushed.text or "") and titles(pushed)[-1] == "5星"
+    assert "邮政 单号9876543210123" in (pushed.text or "") and titles(pushed)[-2:] == ["5星", "质量投诉"]
     with bot.sessions() as session:
         shipment = session.scalars(select(Shipment).join(Order).where(Order.order_no == order_no)).one()
         assert (shipment.carrier, shipment.tracking_no) == ("邮政", "9876543210123")
+
+
+def test_a_buyer_complains_with_a_photo_the_contact_answers_and_the_buyer_settles_it(
+    telegram: RunningBot, fake: FakeTelegram, bot: Bot
+) -> None:
+    from fupin.models import Complaint, ComplaintEvent
+    from fupin.outreach.users import bind_user
+    from fupin.values import Role
+
+    buyer, contact, market = 8109, 8201, 8202  # this test's own people
+    with bot.sessions() as session, session.begin():
+        bind_user(session, f"telegram:{contact}", Role.CONTACT, township="清水土家族乡")
+        bind_user(session, f"telegram:{market}", Role.MARKET)
+    place(bot.sessions, f"telegram:{buyer}", _listing(bot, "蜂蜜", "清水土家族乡").id, deliver_as=ADMIN)
+    delivered = wait_text(fake, buyer, "已送达")
+    (asked,) = press(fake, buyer, delivered, "质量投诉")
+    assert "请说说是什么问题" in (asked.text or ""), asked.text
+    (read_back,) = say(fake, buyer, "蜂蜜是掺假的，全是糖水")
+    assert "类别：以次充好" in (read_back.text or "") and "问题：蜂蜜是掺假的，全是糖水" in (read_back.text or "")
+    before = len(messages(fake, buyer))
+    photo_id = fake.send_photo(buyer, b"\xff\xd8\xff\xe0 a small jpeg")
+    (attached,) = wait_messages(fake, buyer, before + 1)[before:]
+    assert "照片已附上" in (attached.text or "")
+    (filed,) = press(fake, buyer, attached, "确认提交")
+    number = re.search(r"编号 (TS\w+)", filed.text or "")
+    assert number, filed.text
+    pushed = wait_text(fake, contact, f"新的质量投诉 投诉 {number[1]}")
+    assert "【以次充好】" in (pushed.text or "") and "（附照片）" in (pushed.text or "") and titles(pushed) == ["受理"]
+    # The photo goes with it: sent again by its file id, after the text.
+    fake.wait_for(lambda f: any(m.method == "sendPhoto" for m in f.sent_to(contact)))
+    (forwarded,) = [m for m in fake.sent_to(contact) if m.method == "sendPhoto"]
+    assert forwarded.document_bytes == b"\xff\xd8\xff\xe0 a small jpeg"
+    wait_text(fake, market, f"新的质量投诉 投诉 {number[1]}")
+    (taken,) = press(fake, contact, pushed, "受理")
+    assert "已受理" in (taken.text or "")
+    (answered,) = say(fake, contact, f"{number[1]}已退款：退款140元")
+    assert "已把处理结果告诉采购方" in (answered.text or "")
+    result = wait_text(fake, buyer, "有了处理结果：退款140元")
+    assert titles(result) == ["确认解决", "不满意，升级"]
+    (settled,) = press(fake, buyer, result, "确认解决")
+    assert "投诉已结案" in (settled.text or "")
+    with bot.sessions() as session:
+        complaint = session.scalars(select(Complaint).where(Complaint.complaint_no == number[1])).one()
+        assert (complaint.status, complaint.category, complaint.photo_file_id) == ("已结案", "以次充好", photo_id)
+        events = session.scalars(
+            select(ComplaintEvent.to_status)
+            .where(ComplaintEvent.complaint_id == complaint.id)
+            .order_by(ComplaintEvent.id)
+        ).all()
+        assert events == ["待处理", "处理中", "已解决", "已结案"]
 
 
 def test_two_failed_answers_get_a_way_out(telegram: RunningBot, fake: FakeTelegram, bot: Bot) -> None:

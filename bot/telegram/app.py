@@ -129,6 +129,7 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(conversation.on_button))
     application.add_handler(MessageHandler(private & filters.CONTACT, conversation.on_contact))
     application.add_handler(MessageHandler(private & filters.Document.ALL, documents.on_document))
+    application.add_handler(MessageHandler(private & filters.PHOTO, conversation.on_photo))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, conversation.on_text))
     application.add_handler(MessageHandler(private & filters.COMMAND, conversation.on_unknown_command))
     application.add_handler(

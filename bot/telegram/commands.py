@@ -39,6 +39,8 @@ _ROLE_WORDS = {
     "牵头单位": Role.LEAD,
     "admin": Role.ADMIN,
     "管理员": Role.ADMIN,
+    "market": Role.MARKET,
+    "市场监管": Role.MARKET,
 }
 
 

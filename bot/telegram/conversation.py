@@ -11,6 +11,7 @@ from bot.telegram import texts
 from bot.telegram.chat import converse, retire_keyboard, say
 from bot.telegram.retry import call_with_retry
 from bot.telegram.runtime import Context
+from fupin.complaints.pushes import parse_complain_action, parse_complaint_action
 from fupin.orders.pushes import parse_order_action
 from fupin.orders.ratings import parse_rating_action
 from fupin.parsing import parse_phone
@@ -45,16 +46,39 @@ async def on_button(update: Update, context: Context) -> None:
     await call_with_retry(query.answer, what="answer callback", idempotent=True)
     await retire_keyboard(query.message if isinstance(query.message, Message) else None, query.data or "")
     data = query.data or ""
+    if data:
+        await converse(update, context, dialogue_request(data))
+
+
+def dialogue_request(data: str) -> str:
+    """A push button's neutral action as the dialogue's request (an intent with entities); others as they are."""
     action = parse_order_action(data)
-    rating = parse_rating_action(data)
     if action is not None:
         op, order_no = action
-        data = "/manage_order" + json.dumps({"order_no": order_no, "op": op}, ensure_ascii=False)
-    elif rating is not None:
+        return "/manage_order" + json.dumps({"order_no": order_no, "op": op}, ensure_ascii=False)
+    rating = parse_rating_action(data)
+    if rating is not None:
         order_no, stars = rating
-        data = "/rate_order" + json.dumps({"order_no": order_no, "stars": str(stars)}, ensure_ascii=False)
-    if data:
-        await converse(update, context, data)
+        return "/rate_order" + json.dumps({"order_no": order_no, "stars": str(stars)}, ensure_ascii=False)
+    complaint = parse_complaint_action(data)
+    if complaint is not None:
+        op, number = complaint
+        return "/manage_complaint" + json.dumps({"complaint_no": number, "op": op.value}, ensure_ascii=False)
+    complained = parse_complain_action(data)
+    if complained is not None:
+        return "/complain" + json.dumps({"order_no": complained}, ensure_ascii=False)
+    return data
+
+
+async def on_photo(update: Update, context: Context) -> None:
+    """A photo: its caption (if any) as a message, then the photo itself as evidence for a complaint."""
+    message = update.effective_message
+    assert message is not None and message.photo
+    caption = (message.caption or "").strip()
+    if caption:
+        await converse(update, context, caption)
+    largest = max(message.photo, key=lambda size: size.width * size.height)
+    await converse(update, context, "/attach_photo" + json.dumps({"photo": largest.file_id}, ensure_ascii=False))
 
 
 async def on_contact(update: Update, context: Context) -> None:

@@ -85,11 +85,14 @@ class PushSender:
                     what=f"push {push.id}",
                 )
             for attachment in push.attachments:
-                path = Path(attachment)
-                await call_with_retry(
-                    functools.partial(self._bot.send_document, chat_id, path.read_bytes(), filename=path.name),
-                    what=f"push {push.id} file",
-                )
+                if attachment.startswith(notifications.PHOTO_PREFIX):
+                    # A photo Telegram already holds (a complaint's evidence): sent again by its file id.
+                    photo = attachment.removeprefix(notifications.PHOTO_PREFIX)
+                    send = functools.partial(self._bot.send_photo, chat_id, photo)
+                else:
+                    path = Path(attachment)
+                    send = functools.partial(self._bot.send_document, chat_id, path.read_bytes(), filename=path.name)
+                await call_with_retry(send, what=f"push {push.id} file")
         except Forbidden as exc:
             return "undelivered", f"forbidden: {exc.message}", 0.0
         except BadRequest as exc:

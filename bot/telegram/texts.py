@@ -12,7 +12,8 @@ CONTACT_OR_ADMIN_ONLY = "只有乡镇（村）供货联系人和县级管理员�
 REGISTER_USAGE = "请在 /register 后面加上县商务委给您的邀请码，例如：/register ABCD234567"
 INVITE_USAGE = (
     "用法：\n/invite contact 龙角镇 [张家村] —— 乡镇（村）供货联系人\n"
-    "/invite lead 县教委 —— 牵头单位联系人\n/invite admin —— 县级管理员"
+    "/invite lead 县教委 —— 牵头单位联系人\n/invite market —— 县市场监管人员（处理质量投诉）\n"
+    "/invite admin —— 县级管理员"
 )
 FILE_TOO_BIG = "文件太大（超过20MB），请拆分后再发。"
 FILE_TYPE = "请发送 .xlsx 或 .csv 格式的《供应目录》（附件1）表格。"

@@ -53,6 +53,72 @@ def _refuse_if_open(session: Session, order: Order) -> None:
         )
 
 
+def complainable_order(session: Session, order_no: str, actor: Identity) -> Order:
+    """The order a complaint would be about, if the actor may complain about it now; raises ComplaintError."""
+    order = session.scalar(select(Order).where(Order.order_no == normalise_no(order_no)))
+    if order is None:
+        raise ComplaintError(f"没有找到订单 {order_no}。")
+    if actor.user_id is None or not (actor.is_admin or order.user_id == actor.user_id):
+        raise ComplaintError("只有下这个订单的采购方（或县里的管理员）可以投诉这个订单。")
+    status = OrderStatus(order.status)
+    if status not in COMPLAINABLE:
+        raise ComplaintError(f"订单 {order.order_no} {_NOT_COMPLAINABLE[status]}，不能投诉质量问题。")
+    _refuse_if_open(session, order)
+    return order
+
+
+def complainable_orders(session: Session, actor: Identity, limit: int = 5) -> list[Order]:
+    """The actor's own orders a complaint could be about now (no open complaint), the latest first."""
+    if actor.user_id is None:
+        return []
+    query = (
+        select(Order)
+        .outerjoin(Complaint, Complaint.open_order_id == Order.id)
+        .where(
+            Order.user_id == actor.user_id,
+            Order.status.in_([s.value for s in COMPLAINABLE]),
+            Complaint.id.is_(None),
+        )
+        .order_by(Order.updated_at.desc(), Order.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def _photo(file_id: str | None) -> str | None:
+    photo = (file_id or "").strip() or None
+    if photo is not None and len(photo) > MAX_FILE_ID:
+        raise ComplaintError("照片无法识别，请重新发送。")
+    return photo
+
+
+def attach_photo(session: Session, complaint_no: str, actor: Identity, file_id: str) -> Complaint:
+    """Add (or replace) the photo of the actor's own complaint not yet closed; raises ComplaintError."""
+    complaint = find_complaint(session, complaint_no)
+    if actor.user_id is None or complaint.user_id != actor.user_id:
+        raise ComplaintError("只有提出这件投诉的采购方可以补充照片。")
+    if ComplaintStatus(complaint.status) is ComplaintStatus.CLOSED:
+        raise ComplaintError(f"投诉 {complaint.complaint_no} 已结案，不能再补充照片。")
+    complaint.photo_file_id = _photo(file_id)
+    complaint.updated_at = utcnow()
+    session.flush()
+    logger.info("complaint %s: photo attached", complaint.complaint_no)
+    return complaint
+
+
+def latest_open_complaint(session: Session, actor: Identity) -> Complaint | None:
+    """The actor's most recent complaint not yet closed, if any (a photo sent after filing goes to it)."""
+    if actor.user_id is None:
+        return None
+    query = (
+        select(Complaint)
+        .where(Complaint.user_id == actor.user_id, Complaint.status != ComplaintStatus.CLOSED.value)
+        .order_by(Complaint.created_at.desc(), Complaint.id.desc())
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
 def file_complaint(
     session: Session,
     order_no: str,
@@ -62,20 +128,10 @@ def file_complaint(
     photo_file_id: str | None = None,
 ) -> Complaint:
     """Record a complaint about an order (待处理) and tell its contacts, market staff and admins; raises ComplaintError."""
-    order = session.scalar(select(Order).where(Order.order_no == normalise_no(order_no)))
-    if order is None:
-        raise ComplaintError(f"没有找到订单 {order_no}。")
-    if actor.user_id is None or not (actor.is_admin or order.user_id == actor.user_id):
-        raise ComplaintError("只有下这个订单的采购方（或县里的管理员）可以投诉这个订单。")
-    status = OrderStatus(order.status)
-    if status not in COMPLAINABLE:
-        raise ComplaintError(f"订单 {order.order_no} {_NOT_COMPLAINABLE[status]}，不能投诉质量问题。")
+    order = complainable_order(session, order_no, actor)
     kind = _category(category)
     words = bounded_note(text, "投诉内容（比如“土豆有一半是烂的”）", required=True)
-    photo = (photo_file_id or "").strip() or None
-    if photo is not None and len(photo) > MAX_FILE_ID:
-        raise ComplaintError("照片无法识别，请重新发送。")
-    _refuse_if_open(session, order)
+    photo = _photo(photo_file_id)
     now = utcnow()
     for _attempt in range(5):
         complaint = Complaint(

@@ -11,7 +11,7 @@ from collections.abc import Collection
 
 from sqlalchemy.orm import Session
 
-from fupin.complaints.pushes import push_status_change
+from fupin.complaints.pushes import ComplaintOp, push_status_change
 from fupin.complaints.states import (
     NOT_CLOSED,
     ComplaintError,
@@ -102,3 +102,32 @@ def close(session: Session, complaint_no: str, actor: Identity, finding: str) ->
         raise ComplaintError("只有县市场监管人员或县里的管理员可以结案。")
     words = bounded_note(finding, "结案结论（比如“经核实属实，已责令补发并退款”）", required=True)
     return _moved(session, complaint, actor, NOT_CLOSED, ComplaintStatus.CLOSED, note=words, verb="结案")
+
+
+def act_on(
+    session: Session, complaint_no: str, actor: Identity, op: ComplaintOp, note: str
+) -> tuple[ComplaintOp, Complaint]:
+    """Do what a message asks of a complaint, as the actor's part in it makes it mean; returns what was done.
+
+    The buyer's 解决了 / 退款收到了 settles and anything unhappy escalates; a handler's result answers (taking
+    the complaint up first when nobody has); 结案 closes. Raises ComplaintError.
+    """
+    complaint = find_complaint(session, complaint_no)
+    number = complaint.complaint_no
+    if is_buyer(actor, complaint) and not (actor.is_admin or actor.is_market):
+        if op is ComplaintOp.ESCALATE:
+            return op, escalate(session, number, actor, note)
+        if op in (ComplaintOp.SETTLE, ComplaintOp.ANSWER):
+            return ComplaintOp.SETTLE, settle(session, number, actor)
+        raise ComplaintError(
+            f"投诉 {number} 由供货方和县市场监管处理；问题解决了请说“{number}解决了”，不满意请说“{number}不满意”。"
+        )
+    if op is ComplaintOp.CLOSE:
+        return op, close(session, number, actor, note)
+    if op is ComplaintOp.TAKE:
+        return op, take_up(session, number, actor)
+    if op in (ComplaintOp.ANSWER, ComplaintOp.SETTLE):
+        if ComplaintStatus(complaint.status) in (ComplaintStatus.OPEN, ComplaintStatus.ESCALATED):
+            take_up(session, number, actor)  # answering is taking it up: no 受理 needed first
+        return ComplaintOp.ANSWER, answer(session, number, actor, note)
+    raise ComplaintError(f"升级投诉由采购方提出；要结案请说“{number}结案：调查结论”。")

@@ -16,8 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fupin.models import Complaint, ComplaintEvent, User
-from fupin.orders.pushes import PUSH_CHANNELS
-from fupin.outreach.notifications import Button, enqueue
+from fupin.outreach.notifications import PUSH_CHANNELS, Button, enqueue, photo_attachment
 from fupin.outreach.users import Identity, users_for_listing
 from fupin.values import ComplaintStatus, Quantity, Role
 
@@ -29,9 +28,11 @@ COMPLAINT_ACTION_PREFIX = "complaint:"
 class ComplaintOp(str, enum.Enum):
     """The operations a complaint's button may ask for (`complaint:<op>:TS…`)."""
 
-    TAKE = "take"
-    SETTLE = "settle"
-    ESCALATE = "escalate"
+    TAKE = "take"  # 受理
+    SETTLE = "settle"  # the buyer: 确认解决
+    ESCALATE = "escalate"  # the buyer: 不满意，升级
+    ANSWER = "answer"  # a handler's result (typed: TS…已处理：补发10斤)
+    CLOSE = "close"  # market staff or an admin close with a finding (typed: TS…结案：…)
 
 
 class ComplaintPushKind(str, enum.Enum):
@@ -55,6 +56,21 @@ def parse_complaint_action(data: str) -> tuple[ComplaintOp, str] | None:
         return (ComplaintOp(op), complaint_no) if complaint_no else None
     except ValueError:
         return None
+
+
+COMPLAIN_ACTION_PREFIX = "complain:"
+
+
+def complain_action(order_no: str) -> str:
+    """The 质量投诉 button under a delivered order's push (`complain:XF…`): it starts a complaint about it."""
+    return f"{COMPLAIN_ACTION_PREFIX}{order_no}"
+
+
+def parse_complain_action(data: str) -> str | None:
+    """The order number of a 质量投诉 button, None for anything else."""
+    if not data.startswith(COMPLAIN_ACTION_PREFIX):
+        return None
+    return data[len(COMPLAIN_ACTION_PREFIX) :] or None
 
 
 def describe(complaint: Complaint) -> str:
@@ -93,8 +109,10 @@ def push_new_complaint(session: Session, complaint: Complaint, actor: Identity) 
     text = f"新的质量投诉 {describe(complaint)}。请尽快联系采购方核实处理，受理后回复处理结果。"
     kind = ComplaintPushKind.NEW.value
     sent = 0
+    photos = [photo_attachment(complaint.photo_file_id)] if complaint.photo_file_id else []
     for user in _reachable(everyone, actor):
-        enqueue(session, user, kind, text, buttons, dedupe_key=f"{kind}:{complaint.complaint_no}:{user.id}")
+        key = f"{kind}:{complaint.complaint_no}:{user.id}"
+        enqueue(session, user, kind, text, buttons, attachments=photos, dedupe_key=key)
         sent += 1
     if not sent:
         logger.info("complaint %s: nobody reachable by push", complaint.complaint_no)

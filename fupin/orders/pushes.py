@@ -14,6 +14,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fupin.complaints.pushes import complain_action
 from fupin.logistics.records import shipment_of
 from fupin.models import Order, User
 from fupin.orders.ratings import rating_buttons
@@ -90,8 +91,12 @@ def push_status_change(session: Session, order: Order, actor: Identity) -> int:
         return 0
     if status is OrderStatus.DELIVERED:
         # The one push asking for a rating: the stars are buttons under the delivery message.
-        text = _buyer_text(order, _delivered_text(session, order)) + "\n给这次的产品打个分吧（1-5星，7天内可以修改）："
-        return _push(session, order, status, actor, lambda _user: text, buttons=rating_buttons(order.order_no))
+        text = (
+            _buyer_text(order, _delivered_text(session, order))
+            + "\n给这次的产品打个分吧（1-5星，7天内可以修改）；有质量问题请点“质量投诉”："
+        )
+        buttons = [*rating_buttons(order.order_no), ("质量投诉", complain_action(order.order_no))]
+        return _push(session, order, status, actor, lambda _user: text, buttons=buttons)
     return _push(session, order, status, actor, lambda _user: _buyer_text(order, _STATUS_TEXT[status]))
 
 

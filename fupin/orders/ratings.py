@@ -20,6 +20,7 @@ from fupin.mentions import fold_width
 from fupin.models import Listing, Order, Rating
 from fupin.outreach.notifications import PUSH_CHANNELS, enqueue
 from fupin.outreach.users import Identity, users_for_listing
+from fupin.parsing import strip_frame
 from fupin.values import OrderStatus
 
 logger = logging.getLogger(__name__)
@@ -72,10 +73,11 @@ def stars_in(text: str) -> int | None:
 MAX_WORDS = 200
 _ORDER_NO = re.compile(r"XF\d{6}[0-9A-Z]{6}", re.IGNORECASE)
 # The frame of a rating message (给订单…打…星吧), never the buyer's words about the goods.
-_FRAME = re.compile(
-    r"帮我把|的评价改成|评价改成|改成|改为|给订单|给上次的|给这次的|上次的|这次的|这单|订单|评价|评分|打分|好评|差评"
-    r"|评个|给|打|评|吧|哈|的|了|[\s,，.。;；:：!！~～、]"
-)
+_FRAME_WORDS = (
+    "帮我把", "的评价改成", "评价改成", "改成", "改为", "给订单", "给上次的", "给这次的", "上次的", "这次的", "这单",
+    "订单", "评价", "评分", "打分", "好评", "差评", "评个", "给", "打", "评", "吧", "哈",
+)  # fmt: skip
+_FRAME = re.compile("|".join(re.escape(w) for w in _FRAME_WORDS) + r"|[\s,，.。;；:：!！~～、]")
 
 
 def words_in(text: str) -> str:
@@ -88,8 +90,7 @@ def words_in(text: str) -> str:
     if len(_FRAME.sub("", rest)) < 2:
         return ""
     # Keep the buyer's own wording: trim only the frame around it.
-    trimmed = re.sub(r"^(?:" + _FRAME.pattern + r")+|(?:" + _FRAME.pattern + r")+$", "", rest.strip())
-    return trimmed.strip()[:MAX_WORDS]
+    return strip_frame(rest.strip(), _FRAME_WORDS).removeprefix("的").strip()[:MAX_WORDS]
 
 
 def stars_text(stars: int) -> str:

@@ -25,6 +25,14 @@ logger = logging.getLogger(__name__)
 
 # Channels whose users can receive pushes (a console user reads their orders by asking).
 PUSH_CHANNELS = frozenset({"telegram"})
+# An attachment that is a photo the channel already holds (a Telegram file id), not a file on disk.
+PHOTO_PREFIX = "photo:"
+
+
+def photo_attachment(file_id: str) -> str:
+    """An attachment naming a photo the channel already holds (a complaint's evidence)."""
+    return f"{PHOTO_PREFIX}{file_id}"
+
 
 PENDING = "pending"
 SENT = "sent"

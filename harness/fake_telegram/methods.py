@@ -44,6 +44,7 @@ class BotApiMethods(ChatState):
             "deletemessage": self._delete_message,
             "answercallbackquery": self._answer_callback_query,
             "senddocument": self._send_document,
+            "sendphoto": self._send_photo,
             "sendchataction": self._send_chat_action,
             "getfile": self._get_file,
             "setmycommands": self._set_my_commands,
@@ -298,6 +299,20 @@ class BotApiMethods(ChatState):
         message = self._new_message(chat_id, self._bot_user(), fields)
         self._sent.setdefault(chat_id, []).append(
             Sent("sendDocument", message["message_id"], caption, markup, stored.name, stored.data)
+        )
+        return message
+
+    def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
+        # Only a photo the fake already holds (sent again by its file_id): what the bot does with evidence.
+        chat_id = self._target_chat(params.get("chat_id"))
+        photo = params.get("photo")
+        if not isinstance(photo, str) or photo not in self._files:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        stored = self._files[photo]
+        size = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "width": 640, "height": 480}
+        message = self._new_message(chat_id, self._bot_user(), {"photo": [size]})
+        self._sent.setdefault(chat_id, []).append(
+            Sent("sendPhoto", message["message_id"], None, None, stored.name, stored.data)
         )
         return message
 

@@ -270,6 +270,20 @@ class ChatState:
             message = self._new_message(user_id, self._user(user_id), fields)
             return self._enqueue(user_id, {"message": message})
 
+    def send_photo(self, user_id: int, data: bytes, caption: str | None = None) -> str:
+        """A photo from a user (one size, as a phone sends a small picture). Returns its file_id."""
+        with self._lock:
+            self._remember_user(user_id, None, None)
+            stored = self._store_file("photo.jpg", data, "image/jpeg")
+            size = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "width": 640, "height": 480,
+                    "file_size": len(data)}  # fmt: skip
+            fields: dict[str, Any] = {"photo": [size]}
+            if caption is not None:
+                fields["caption"] = caption
+            message = self._new_message(user_id, self._user(user_id), fields)
+            self._enqueue(user_id, {"message": message})
+            return stored.file_id
+
     def share_contact(
         self, user_id: int, phone_number: str, first_name: str = DEFAULT_FIRST_NAME, contact_user_id: int | None = None
     ) -> int:

@@ -18,7 +18,7 @@ from web.context import in_session, require_admin
 from web.render import render
 from web.views.common import field
 
-_ROLES = {"contact": Role.CONTACT, "lead": Role.LEAD, "admin": Role.ADMIN}
+_ROLES = {"contact": Role.CONTACT, "lead": Role.LEAD, "market": Role.MARKET, "admin": Role.ADMIN}
 
 
 async def show_admin(request: aioweb.Request) -> aioweb.Response:

@@ -1,0 +1,97 @@
+"""ReferenceGuard: a message naming a complaint (TS…) is about that complaint; one naming an order (XF…) and
+saying what went wrong with it ("XF…少了3斤", "XF…的蜂蜜还是有问题") is a complaint.
+
+The model reads these by the few words around a number it has seen in training, and a number it has not seen
+leaves it unsure (fallback) or on the order's status (manage_order). The number and the complaint's words are
+rules, so this component decides by them, after the extractors and before the negation guard and the fallback.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from fupin.complaints.wording import category_in
+from fupin.mentions import fold_width
+from fupin.orders.ratings import stars_in
+from nlu.overrides import override
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_KEY = "reference"
+COMPLAIN = "complain"
+MANAGE_COMPLAINT = "manage_complaint"
+# The number decides: the fallback must not take a message the rule is sure of.
+RULE_CONFIDENCE = 0.95
+# What a contact says of an order's status ("拒绝XF…，货不够了" is no complaint about short goods).
+_ORDER_STATUS_WORDS = re.compile(r"拒|取消|撤销|确认|接单|付款|付钱|收款|送达|已送|发货|寄出|快递|邮政|单号|运单")
+# Intents a complaint about a named order may have been mistaken for.
+_OVERRIDABLE = frozenset(
+    {"manage_order", "inform", "report_sale", "update_stock", "order_product", "search_product", "out_of_scope",
+     "check_orders", "thank"}
+)  # fmt: skip
+
+
+def referenced_intent(text: str, entities: list[dict[str, Any]], predicted: str) -> str | None:
+    """The intent a message's complaint or order number makes it, None when the model's stands."""
+    if text.startswith("/"):
+        return None  # a button's payload says its intent itself
+    kinds = {str(e.get("entity")) for e in entities}
+    if "complaint_no" in kinds:
+        return None if predicted == MANAGE_COMPLAINT else MANAGE_COMPLAINT
+    if "order_no" not in kinds or predicted not in _OVERRIDABLE:
+        return None
+    folded = fold_width(text)
+    if stars_in(folded) is not None or _ORDER_STATUS_WORDS.search(folded) or category_in(folded) is None:
+        return None
+    return COMPLAIN
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class ReferenceGuard(GraphComponent):
+    """Re-ranks a message about a named complaint or a named order's problem, saying why under `reference`."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ReferenceGuard:
+        """Create the component (it has nothing to train or load)."""
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Training data passes through unchanged."""
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Swap the predicted intent with manage_complaint or complain when the numbers say so."""
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            predicted = str(intent.get(INTENT_NAME_KEY) or "")
+            chosen = referenced_intent(message.get(TEXT) or "", message.get(ENTITIES) or [], predicted)
+            if chosen is None:
+                continue
+            confidence = max(float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0), RULE_CONFIDENCE)
+            override(
+                message, chosen, confidence, REFERENCE_KEY, {"overrode": predicted, "intent": chosen}, certain=True
+            )
+            logger.debug("reference: %s → %s", predicted, chosen)
+        return messages
