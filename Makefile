@@ -46,7 +46,7 @@ test: $(DEV_INSTALLED) train validate ## Validate and train, then run every test
 
 # The edit-test loop: no model, no processes, SQLite only (PostgreSQL runs in `make test`), on two workers.
 test-fast: $(DEV_INSTALLED) ## Unit and database tests only (no model, no processes, SQLite), random order
-	env -u TEST_DATABASE_URL $(PY) -m pytest -m "unit or db" -q -rfE -n $(TEST_WORKERS)
+	env -u TEST_DATABASE_URL $(PY) -m pytest -m "(unit or db) and not slow" -q -rfE -n $(TEST_WORKERS)
 
 test-dialogue: $(DEV_INSTALLED) train ## The tests against the loaded model (dialogue tier)
 	$(PY) -m pytest -m dialogue -q

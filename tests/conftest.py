@@ -10,8 +10,9 @@ Tiers (markers, registered in pyproject.toml; pick one with `-m`):
 * ``process`` — real OS processes or servers: bot processes, the scale-out set-up, reminder workers.
 
 Markers are applied in ``pytest_collection_modifyitems`` from the fixtures a test uses; tests that start
-processes themselves carry an explicit ``process`` mark, which wins over the automatic ones. ``make
-test-fast`` runs ``-m "unit or db"``.
+processes themselves carry an explicit ``process`` mark, which wins over the automatic ones. ``slow`` is not
+a tier: it marks a guard too costly for the edit loop (the regex linearity census). ``make test-fast`` runs
+``-m "(unit or db) and not slow"``; ``make test`` runs everything.
 
 Databases: only what is immutable is shared. Once per session a migrated, reference-loaded template is
 built (a SQLite file; a PostgreSQL database ``fupin_tpl_<uuid>``); each test gets a copy of it (the SQLite

@@ -22,6 +22,10 @@ from typing import Any
 
 import pytest
 
+# Every pattern through 100k-character adversarial texts is about 110 s of CPU: `make test` runs it, the edit
+# loop (`make test-fast`) leaves it out.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("fupin", "nlu", "actions", "bot")
 BUDGET_SECONDS = 0.5
