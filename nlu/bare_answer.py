@@ -13,20 +13,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
     ENTITIES,
-    INTENT,
-    INTENT_NAME_KEY,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.overrides import override
+from nlu.overrides import Decision, IntentRule
 
 logger = logging.getLogger(__name__)
 
@@ -92,35 +86,13 @@ def find_bare_answer(text: str, entities: list[dict[str, Any]]) -> BareAnswer | 
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class BareAnswerClassifier(GraphComponent):
+class BareAnswerClassifier(IntentRule):
     """Sets `inform` for a message that is nothing but values, saying so under `bare_answer` in the parse."""
 
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> BareAnswerClassifier:
-        """Create the component (it has nothing to train or load)."""
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Training data passes through unchanged."""
-        return training_data
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        """Make a bare answer `inform`, with full confidence: the message is nothing but values."""
-        for message in messages:
-            intent = message.get(INTENT) or {}
-            predicted = intent.get(INTENT_NAME_KEY)
-            if not predicted:
-                continue
-            bare = find_bare_answer(message.get(TEXT) or "", message.get(ENTITIES) or [])
-            if bare is None:
-                continue
-            details = {"types": list(bare.types), "overrode": predicted}
-            override(message, ANSWER_INTENT, 1.0, BARE_ANSWER_KEY, details, certain=True)
-            logger.debug("bare answer of %s: %s → %s", bare.types, predicted, ANSWER_INTENT)
-        return messages
+    def decide(self, message: Message, predicted: str, confidence: float) -> Decision | None:
+        """`inform`, with full confidence, for a message that is nothing but values."""
+        bare = find_bare_answer(message.get(TEXT) or "", message.get(ENTITIES) or [])
+        if bare is None:
+            return None
+        details = {"types": list(bare.types), "overrode": predicted}
+        return Decision(ANSWER_INTENT, 1.0, BARE_ANSWER_KEY, details)

@@ -5,19 +5,14 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from fupin.mentions import fold_width
 from fupin.parsing import SUPPLY_METHOD_WORDS
-from nlu.overrides import override
+from nlu.overrides import Decision, IntentRule
 
 logger = logging.getLogger(__name__)
 
@@ -88,38 +83,15 @@ def find_negation(text: str, predicted: str) -> Negation | None:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class NegationGuard(GraphComponent):
+class NegationGuard(IntentRule):
     """Re-ranks a negated order, search or yes to cancel/deny, saying why under `negation` in the parse."""
 
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> NegationGuard:
-        """Create the component (it has nothing to train or load)."""
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Training data passes through unchanged."""
-        return training_data
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        """Swap the predicted intent with cancel/deny when the message takes a will to buy back."""
-        for message in messages:
-            intent = message.get(INTENT) or {}
-            predicted = intent.get(INTENT_NAME_KEY)
-            if not predicted:
-                continue
-            negation = find_negation(message.get(TEXT) or "", predicted)
-            if negation is None:
-                continue
-            # The rule is certain of the kind but not of the model's doubt: the top confidence is kept, so a
-            # message the model hardly understood still falls back.
-            confidence = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-            details = {"words": negation.words, "overrode": predicted, "intent": negation.intent}
-            override(message, negation.intent, confidence, NEGATION_KEY, details, certain=False)
-            logger.debug("negated will %r: %s → %s", negation.words, predicted, negation.intent)
-        return messages
+    def decide(self, message: Message, predicted: str, confidence: float) -> Decision | None:
+        """Cancel/deny when the message takes a will to buy back."""
+        negation = find_negation(message.get(TEXT) or "", predicted)
+        if negation is None:
+            return None
+        # The rule is certain of the kind but not of the model's doubt: the top confidence is kept, so a
+        # message the model hardly understood still falls back.
+        details = {"words": negation.words, "overrode": predicted, "intent": negation.intent}
+        return Decision(negation.intent, confidence, NEGATION_KEY, details, certain=False)

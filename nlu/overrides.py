@@ -7,12 +7,69 @@ each calls `override` with what it decided and why, so the parse shows both.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A rule's intent for a message: with what confidence, and why (kept in the parse under `key`)."""
+
+    intent: str
+    confidence: float
+    key: str
+    details: dict[str, Any] = field(default_factory=dict)
+    certain: bool = True
+
+
+class IntentRule(GraphComponent):
+    """A graph component that sets the intent by a rule where it applies and leaves the model's elsewhere.
+
+    Subclasses (registered with `DefaultV1Recipe.register`) say what they decide in `decide`; there is
+    nothing to train or load.
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> IntentRule:
+        """Create the component (it has nothing to train or load)."""
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Training data passes through unchanged."""
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Apply the rule's decision to every message it has one for."""
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            predicted = str(intent.get(INTENT_NAME_KEY) or "")
+            if not predicted:
+                continue
+            decision = self.decide(message, predicted, float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0))
+            if decision is None:
+                continue
+            override(message, decision.intent, decision.confidence, decision.key, decision.details, decision.certain)
+            logger.debug("%s: %s → %s", type(self).__name__, predicted, decision.intent)
+        return messages
+
+    def decide(self, message: Message, predicted: str, confidence: float) -> Decision | None:
+        """The rule's intent for a message whose model intent is `predicted`; None to leave it."""
+        raise NotImplementedError
 
 
 def override(message: Message, name: str, confidence: float, key: str, details: dict[str, Any], certain: bool) -> None:

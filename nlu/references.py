@@ -12,24 +12,17 @@ import logging
 import re
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
     ENTITIES,
-    INTENT,
-    INTENT_NAME_KEY,
-    PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from fupin.complaints.wording import category_in
 from fupin.mentions import fold_width
 from fupin.orders.ratings import stars_in
-from nlu.overrides import override
+from nlu.overrides import Decision, IntentRule
 
 logger = logging.getLogger(__name__)
 
@@ -63,35 +56,13 @@ def referenced_intent(text: str, entities: list[dict[str, Any]], predicted: str)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class ReferenceGuard(GraphComponent):
+class ReferenceGuard(IntentRule):
     """Re-ranks a message about a named complaint or a named order's problem, saying why under `reference`."""
 
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ReferenceGuard:
-        """Create the component (it has nothing to train or load)."""
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Training data passes through unchanged."""
-        return training_data
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        """Swap the predicted intent with manage_complaint or complain when the numbers say so."""
-        for message in messages:
-            intent = message.get(INTENT) or {}
-            predicted = str(intent.get(INTENT_NAME_KEY) or "")
-            chosen = referenced_intent(message.get(TEXT) or "", message.get(ENTITIES) or [], predicted)
-            if chosen is None:
-                continue
-            confidence = max(float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0), RULE_CONFIDENCE)
-            override(
-                message, chosen, confidence, REFERENCE_KEY, {"overrode": predicted, "intent": chosen}, certain=True
-            )
-            logger.debug("reference: %s → %s", predicted, chosen)
-        return messages
+    def decide(self, message: Message, predicted: str, confidence: float) -> Decision | None:
+        """manage_complaint or complain when the numbers say so."""
+        chosen = referenced_intent(message.get(TEXT) or "", message.get(ENTITIES) or [], predicted)
+        if chosen is None:
+            return None
+        details = {"overrode": predicted, "intent": chosen}
+        return Decision(chosen, max(confidence, RULE_CONFIDENCE), REFERENCE_KEY, details)
