@@ -1,5 +1,6 @@
-"""ReferenceGuard: a message naming a complaint (TS…) is about that complaint; one naming an order (XF…) and
-saying what went wrong with it ("XF…少了3斤", "XF…的蜂蜜还是有问题") is a complaint.
+"""ReferenceGuard: a message naming a complaint (TS…) is about that complaint; one naming an order (XF…) with
+a word of its status ("订单XF…发货了") manages it, and one saying what went wrong with it ("XF…少了3斤",
+"XF…的蜂蜜还是有问题") is a complaint.
 
 The model reads these by the few words around a number it has seen in training, and a number it has not seen
 leaves it unsure (fallback) or on the order's status (manage_order). The number and the complaint's words are
@@ -29,11 +30,20 @@ logger = logging.getLogger(__name__)
 REFERENCE_KEY = "reference"
 COMPLAIN = "complain"
 MANAGE_COMPLAINT = "manage_complaint"
+MANAGE_ORDER = "manage_order"
 # The number decides: the fallback must not take a message the rule is sure of.
 RULE_CONFIDENCE = 0.95
 # What a contact says of an order's status ("拒绝XF…，货不够了" is no complaint about short goods).
 _ORDER_STATUS_WORDS = re.compile(r"拒|取消|撤销|确认|接单|付款|付钱|收款|送达|已送|发货|寄出|快递|邮政|单号|运单")
+# A question about an order (its status is what is asked for).
+_QUESTION = re.compile(r"吗|么|什么时候|啥时候|几时|多久|没有?发|还没|没有?$|查|进度|状态|[?？]")
+# Intents a status message about a named order may have been mistaken for (check_orders only when it is no
+# question: "订单XF…发货了" says, "XF…发货没" asks).
+_STATUS_OVERRIDABLE = frozenset(
+    {"manage_order", "inform", "report_sale", "update_stock", "out_of_scope", "thank", "check_orders"}
+)
 # Intents a complaint about a named order may have been mistaken for.
+# (cancel, rate_order and complain keep theirs: 取消订单XF… cancels it, stars rate it.)
 _OVERRIDABLE = frozenset(
     {"manage_order", "inform", "report_sale", "update_stock", "order_product", "search_product", "out_of_scope",
      "check_orders", "thank"}
@@ -46,13 +56,19 @@ def referenced_intent(text: str, entities: list[dict[str, Any]], predicted: str)
         return None  # a button's payload says its intent itself
     kinds = {str(e.get("entity")) for e in entities}
     if "complaint_no" in kinds:
-        return None if predicted == MANAGE_COMPLAINT else MANAGE_COMPLAINT
+        return MANAGE_COMPLAINT
     if "order_no" not in kinds or predicted not in _OVERRIDABLE:
         return None
     folded = fold_width(text)
-    if stars_in(folded) is not None or _ORDER_STATUS_WORDS.search(folded) or category_in(folded) is None:
+    if stars_in(folded) is not None:
         return None
-    return COMPLAIN
+    if _ORDER_STATUS_WORDS.search(folded):
+        # "订单XF…发货了", "XF…已发邮政 …": a contact moving the order along, however unsure the model is;
+        # never a buyer's question about it ("XF…怎么还没发货？" asks for the status).
+        if predicted in _STATUS_OVERRIDABLE and not _QUESTION.search(folded):
+            return MANAGE_ORDER
+        return None
+    return COMPLAIN if category_in(folded) is not None else None
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -60,7 +76,7 @@ class ReferenceGuard(IntentRule):
     """Re-ranks a message about a named complaint or a named order's problem, saying why under `reference`."""
 
     def decide(self, message: Message, predicted: str, confidence: float) -> Decision | None:
-        """manage_complaint or complain when the numbers say so."""
+        """manage_complaint, manage_order or complain when the numbers say so (confidence raised: certain)."""
         chosen = referenced_intent(message.get(TEXT) or "", message.get(ENTITIES) or [], predicted)
         if chosen is None:
             return None
