@@ -148,6 +148,8 @@ def test_the_contact_answers_the_buyer_escalates_and_market_staff_close_it(bot: 
         ("TS261204K7QM不满意", [{"entity": "complaint_no"}], "nlu_fallback", "manage_complaint"),
         ("XF261204E407F3少了3斤", [{"entity": "order_no"}, {"entity": "quantity"}], "inform", "complain"),
         ("XF261204E407F3的蜂蜜还是有问题", [{"entity": "order_no"}], "manage_order", "complain"),
+        ("XF261204E407F3的蜂蜜还是有问题", [{"entity": "order_no"}], "help", "complain"),
+        ("XF261204E407F3的蜂蜜还是有问题", [{"entity": "order_no"}], "complain", "complain"),
         ("拒绝XF261204E407F3，货不够了", [{"entity": "order_no"}], "manage_order", "manage_order"),
         ("订单XF241203AB12CD发货了", [{"entity": "order_no"}], "check_orders", "manage_order"),
         ("查一下XF241203AB12CD发货没", [{"entity": "order_no"}], "check_orders", None),

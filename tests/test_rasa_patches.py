@@ -170,8 +170,10 @@ texts = json.loads(open(sys.argv[3], encoding="utf-8").read())
 agent = Agent.load(sys.argv[2])
 async def run():
     return [await agent.parse_message(text) for text in texts]
-print(json.dumps([[p["intent_ranking"], [[e["entity"], e["start"], e["end"], e.get("value")] for e in p["entities"]]]
-                  for p in asyncio.run(run())], ensure_ascii=False))
+result = [[p["intent_ranking"], [[e["entity"], e["start"], e["end"], e.get("value")] for e in p["entities"]]]
+          for p in asyncio.run(run())]
+# To a file, not stdout: a library's stray print from another thread must not land inside the JSON.
+open(sys.argv[4], "w", encoding="utf-8").write(json.dumps(result, ensure_ascii=False))
 """
 
 
@@ -193,15 +195,16 @@ def test_a_model_loaded_without_the_training_step_predicts_exactly_as_rasas_load
     inputs.write_text(json.dumps(texts), encoding="utf-8")
 
     def start(way: str) -> subprocess.Popen[str]:
-        command = [sys.executable, "-c", _PARSE_ALL, way, str(root / "models" / "fupin.tar.gz"), str(inputs)]
-        return subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=root)
+        model, out = str(root / "models" / "fupin.tar.gz"), str(tmp_path / f"{way}.json")
+        command = [sys.executable, "-c", _PARSE_ALL, way, model, str(inputs), out]
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL, text=True, env=env, cwd=root)
 
-    def parses(process: subprocess.Popen[str]) -> Any:
-        out, _ = process.communicate(timeout=300)
+    def parses(process: subprocess.Popen[str], way: str) -> Any:
+        process.wait(timeout=300)
         assert process.returncode == 0
-        return json.loads(out.strip().splitlines()[-1])
+        return json.loads((tmp_path / f"{way}.json").read_text(encoding="utf-8"))
 
     both = start("patched"), start("rasa")  # side by side: two loads, one wait
-    patched, rasas = parses(both[0]), parses(both[1])
+    patched, rasas = parses(both[0], "patched"), parses(both[1], "rasa")
     assert len(patched) == len(texts) > 100
     assert patched == rasas
