@@ -46,7 +46,12 @@ class EntityNormaliser(GraphComponent, EntityExtractorMixin):
         """Replace other extractors' entities of the owned types with rule-based ones."""
         for message in messages:
             text = message.get(TEXT) or ""
-            kept = [e for e in message.get(ENTITIES, []) if e.get("entity") not in OWNED]
+            # A guess with no letter, digit or character in it (DIET tagging a space in noise) names nothing.
+            kept = [
+                e
+                for e in message.get(ENTITIES, [])
+                if e.get("entity") not in OWNED and _names_something(e.get("value"))
+            ]
             figures = _asks_figures(message)
             found = [
                 {
@@ -63,6 +68,10 @@ class EntityNormaliser(GraphComponent, EntityExtractorMixin):
             kept = repair_orgs(text, kept)
             message.set(ENTITIES, kept + self.add_extractor_name(found), add_to_output=True)
         return messages
+
+
+def _names_something(value: object) -> bool:
+    return any(ch.isalnum() for ch in str(value or ""))
 
 
 # Intents whose messages ask for figures: a supply method there names a breakdown (送货上门这块卖了多少),

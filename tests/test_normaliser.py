@@ -226,3 +226,10 @@ def test_organisation_pieces_across_a_short_gap_are_one_unit() -> None:
     ]
     assert [e["value"] for e in repair_orgs("卖给县教委和县中医院", two)] == ["县教委", "县中医院"]
     assert repair_orgs("县", [{"entity": "org", "start": 0, "end": 1, "value": "县"}]) == []
+
+
+def test_a_guess_of_nothing_but_spaces_or_marks_is_dropped() -> None:
+    from nlu.normaliser import _names_something
+
+    assert not _names_something(" ") and not _names_something('="" ') and not _names_something(None)
+    assert _names_something("土豆") and _names_something("30")
