@@ -87,6 +87,11 @@ def entity_value(tracker: Tracker, name: str) -> str | None:
     return str(found["value"]) if found and found.get("value") is not None else None
 
 
+def intent_of(tracker: Tracker) -> str:
+    """The latest user message's intent."""
+    return str((tracker.latest_message.get("intent") or {}).get("name") or "")
+
+
 def text_of(tracker: Tracker) -> str:
     """The latest user message's text."""
     return str(tracker.latest_message.get("text") or "")

@@ -12,7 +12,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import FupinAction, button, entity_value, text_of, transaction, who
+from actions.common import FupinAction, button, entity_value, intent_of, text_of, transaction, who
 from actions.readback import ReadBackKind, read_back_slot
 from fupin.complaints.filing import (
     attach_photo,
@@ -58,10 +58,6 @@ class ComplaintDraft:
         return asdict(self)
 
 
-def _intent(tracker: Tracker) -> str:
-    return str((tracker.latest_message.get("intent") or {}).get("name") or "")
-
-
 def _order_label(order: Order) -> str:
     shown = view(order)
     return f"{shown.order_no} {shown.product}{shown.quantity}（{shown.place}）"
@@ -82,7 +78,7 @@ class ActionComplain(FupinAction):
             category=category.value if isinstance(category, ComplaintCategory) else category,
             # Only a complaint's own message carries its words (not 确认 or a button's payload), or the
             # answer to the complaint form's question.
-            words=(complaint_words(typed) if _intent(tracker) in _WORDS_INTENTS else "")
+            words=(complaint_words(typed) if intent_of(tracker) in _WORDS_INTENTS else "")
             or str(tracker.get_slot(WORDS_SLOT) or "").strip()[:MAX_COMPLAINT_TEXT]
             or draft.words,
             photo=draft.photo,

@@ -21,6 +21,7 @@ from actions.common import (
     button,
     entity_value,
     in_worker_thread,
+    intent_of,
     text_of,
     who,
 )
@@ -75,11 +76,6 @@ def ordinal_of(text: str, count: int | None = None) -> int | None:
         if number is not None and 0 < number == int(number):
             return int(number)
     return None
-
-
-def intent_of(tracker: Tracker) -> str:
-    """The latest user message's intent."""
-    return str((tracker.latest_message.get("intent") or {}).get("name") or "")
 
 
 def order_place(tracker: Tracker) -> str | None:

@@ -71,8 +71,9 @@ _QUANTITY_SPANS = re.compile(
     rf"{_NOT_SCIENTIFIC}(?<![第哪这那每几钱价块元.{_NOT_AFTER}{_DIGITS}])(?<!最后){NUMBER}(?:来|多|余)?{UNIT}半?(?!季度|月|人|星期|小时|问题|订单|单|钟)"
     rf"|(?<![{_NOT_AFTER}{_DIGITS}])半{UNIT}"
 )
-_ORDER_NO_SPANS = re.compile(r"(?<![0-9A-Za-z])XF\d{6}[0-9A-F]{6}(?![0-9A-Za-z])", re.IGNORECASE)
-_COMPLAINT_NO_SPANS = re.compile(r"(?<![0-9A-Za-z])TS\d{6}[0-9A-Z]{4}(?![0-9A-Za-z])", re.IGNORECASE)
+# Order and complaint numbers as they stand in a message (shared by every reader of them).
+ORDER_NO_SPANS = re.compile(r"(?<![0-9A-Za-z])XF\d{6}[0-9A-F]{6}(?![0-9A-Za-z])", re.IGNORECASE)
+COMPLAINT_NO_SPANS = re.compile(r"(?<![0-9A-Za-z])TS\d{6}[0-9A-Z]{4}(?![0-9A-Za-z])", re.IGNORECASE)
 _METHOD_SPANS = re.compile("|".join(sorted((re.escape(w) for w in SUPPLY_METHOD_WORDS), key=len, reverse=True)))
 
 
@@ -97,9 +98,9 @@ def find_mentions(text: str) -> list[Mention]:
         taken.append((mention.start, mention.end))
         return True
 
-    for match in _ORDER_NO_SPANS.finditer(folded):
+    for match in ORDER_NO_SPANS.finditer(folded):
         add(Mention("order_no", match.start(), match.end(), match.group(), match.group().upper()))
-    for match in _COMPLAINT_NO_SPANS.finditer(folded):
+    for match in COMPLAINT_NO_SPANS.finditer(folded):
         add(Mention("complaint_no", match.start(), match.end(), match.group(), match.group().upper()))
     for match in _PRICE_SPANS.finditer(folded):
         add(_price(text, match))

@@ -10,15 +10,13 @@ import logging
 import re
 
 from fupin.complaints.pushes import ComplaintOp
-from fupin.mentions import fold_width
+from fupin.mentions import COMPLAINT_NO_SPANS, ORDER_NO_SPANS, fold_width
 from fupin.models import MAX_COMPLAINT_TEXT
 from fupin.parsing import strip_frame
 from fupin.values import ComplaintCategory
 
 logger = logging.getLogger(__name__)
 
-_ORDER_NO = re.compile(r"XF\d{6}[0-9A-Z]{6}", re.IGNORECASE)
-COMPLAINT_NO = re.compile(r"TS\d{6}[0-9A-Z]{4}", re.IGNORECASE)
 
 # The first category whose words a message has; 以次充好 before 质量 (假货 is worse than 不新鲜).
 _CATEGORY_WORDS = (
@@ -65,7 +63,7 @@ def category_in(text: str) -> ComplaintCategory | None:
 def complaint_words(text: str) -> str:
     """The buyer's own account in a complaint message ("土豆有一半是烂的"), "" when it is only the frame."""
     # As typed (full-width marks kept): these are the buyer's words, shown back and sent on.
-    rest = _ORDER_NO.sub(" ", text).strip()
+    rest = ORDER_NO_SPANS.sub(" ", text).strip()
     if text.startswith("/") or len(_FRAME.sub("", rest)) < 2:
         return ""
     # "XF…的土豆…": the 的 after the number belongs to the frame; one at the end is the buyer's.
@@ -74,7 +72,7 @@ def complaint_words(text: str) -> str:
 
 def complaint_no_in(text: str) -> str | None:
     """The complaint number a message names (TS261204K7QM), upper case."""
-    found = COMPLAINT_NO.search(fold_width(text))
+    found = COMPLAINT_NO_SPANS.search(fold_width(text))
     return found.group(0).upper() if found else None
 
 
@@ -89,6 +87,6 @@ def complaint_op_in(text: str) -> ComplaintOp | None:
 
 def note_in(text: str) -> str:
     """The note of a handler's message: what follows the number (and a colon): "TS…已处理：补发10斤" → "补发10斤"."""
-    rest = COMPLAINT_NO.sub(" ", fold_width(text)).strip()
+    rest = COMPLAINT_NO_SPANS.sub(" ", fold_width(text)).strip()
     _head, colon, tail = rest.partition(":")
     return (tail if colon else rest).strip(" ,.")

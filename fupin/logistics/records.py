@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fupin.mentions import ORDER_NO_SPANS
 from fupin.models import Order, Shipment
 from fupin.parsing import normalize_text
 from fupin.values import Carrier
@@ -24,8 +25,6 @@ EXPRESS_COMPANIES = ("顺丰", "中通", "圆通", "韵达", "申通", "京东",
 _POST = re.compile(r"邮政|EMS|邮局|邮寄|中国邮", re.IGNORECASE)
 _EXPRESS = re.compile("|".join(EXPRESS_COMPANIES))
 _ANY_EXPRESS = re.compile(r"快递|物流|寄出|寄了|发件|邮件号|单号|运单")
-# An order number (XF + yymmdd + 6), removed before looking for a tracking number.
-_ORDER_NO = re.compile(r"XF\d{6}[0-9A-Z]{6}", re.IGNORECASE)
 # Tracking numbers: 8–30 letters and digits with at least 8 digits (EA123456789CN, SF1234567890123, 9876…).
 _TRACKING = re.compile(r"(?<![0-9A-Za-z])(?=(?:[A-Za-z]*\d){8})[A-Za-z]{0,4}\d[0-9A-Za-z]{7,29}(?![0-9A-Za-z])")
 # Number shapes that name their company: 邮政's international form (EA123456789CN), 顺丰 (SF…), 京东 (JD…).
@@ -65,7 +64,7 @@ def parse_shipment(text: str) -> ShipmentInput:
 
     Raises ShipmentError for a carrier named without a number ("XF…已发邮政").
     """
-    cleaned = _ORDER_NO.sub(" ", normalize_text(text))
+    cleaned = ORDER_NO_SPANS.sub(" ", normalize_text(text))
     numbers = [m.group(0).upper() for m in _TRACKING.finditer(cleaned)]
     company_match = _EXPRESS.search(cleaned)
     if _POST.search(cleaned):

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from fupin.mentions import fold_width
+from fupin.mentions import ORDER_NO_SPANS, fold_width
 from fupin.models import Listing, Order, Rating
 from fupin.outreach.notifications import PUSH_CHANNELS, enqueue
 from fupin.outreach.users import Identity, users_for_listing
@@ -71,7 +71,6 @@ def stars_in(text: str) -> int | None:
 
 
 MAX_WORDS = 200
-_ORDER_NO = re.compile(r"XF\d{6}[0-9A-Z]{6}", re.IGNORECASE)
 # The frame of a rating message (给订单…打…星吧), never the buyer's words about the goods.
 _FRAME_WORDS = (
     "帮我把", "的评价改成", "评价改成", "改成", "改为", "给订单", "给上次的", "给这次的", "上次的", "这次的", "这单",
@@ -86,7 +85,7 @@ def words_in(text: str) -> str:
     stars = _STARS.search(folded)
     if stars is not None:
         folded = folded[: stars.start()] + " " + folded[stars.end() :]
-    rest = _ORDER_NO.sub(" ", folded)
+    rest = ORDER_NO_SPANS.sub(" ", folded)
     if len(_FRAME.sub("", rest)) < 2:
         return ""
     # Keep the buyer's own wording: trim only the frame around it.
