@@ -225,6 +225,12 @@ class Listing(Base):
     contact_id: Mapped[Optional[int]] = Column(ForeignKey("supply_contacts.id"), index=True)
     remarks: Mapped[str] = Column(Text, nullable=False, default="")
     active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
+    # An OfferKind value. A 预售 listing's quantities are the expected harvest until the contact confirms the
+    # real one; a 认养 listing sells adoptions (一头年猪, 一棵果树) whose terms say what the adopter receives.
+    offer: Mapped[str] = Column(String(10), nullable=False, default="现货")
+    # The month (its first day) a 预售 harvest is expected, or a 认养 adoption is delivered; NULL for 现货.
+    expected_month: Mapped[Optional[date]] = Column(Date)
+    terms: Mapped[str] = Column(Text, nullable=False, default="")  # 认养: term and what the adopter receives
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
 
@@ -314,11 +320,60 @@ class Order(Base):
     remarks: Mapped[str] = Column(Text, nullable=False, default="")
     # The key of the read-back the buyer confirmed: a second confirmation of it finds this order.
     request_key: Mapped[Optional[str]] = Column(String(64), unique=True, index=True)
+    # The listing's OfferKind when the order was placed: a 预售 order stays a pre-order after the harvest.
+    offer: Mapped[str] = Column(String(10), nullable=False, default="现货")
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
 
     listing: Mapped[Listing] = relationship("Listing")
     buyer: Mapped[Buyer] = relationship("Buyer")
+
+
+class AdoptionUpdate(Base):
+    """A progress update a contact sent to every adopter of a 认养 listing (猪已经长到150斤了), with its photo."""
+
+    __tablename__ = "adoption_updates"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    listing_id: Mapped[int] = Column(ForeignKey("listings.id"), nullable=False, index=True)
+    user_id: Mapped[Optional[int]] = Column(ForeignKey("users.id"))
+    text: Mapped[str] = Column(Text, nullable=False, default="")
+    photo_file_id: Mapped[Optional[str]] = Column(String(200))
+    recipients: Mapped[int] = Column(Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class Pairing(Base):
+    """A buyer paired with a village (百企帮百村 for 爱心企业; a union's helped village): open while ended_on is NULL."""
+
+    __tablename__ = "pairings"
+    __table_args__ = (UniqueConstraint("buyer_id", "village_id"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    buyer_id: Mapped[int] = Column(ForeignKey("buyers.id"), nullable=False, index=True)
+    village_id: Mapped[int] = Column(ForeignKey("villages.id"), nullable=False, index=True)
+    started_on: Mapped[date] = Column(Date, nullable=False)
+    ended_on: Mapped[Optional[date]] = Column(Date)
+    source: Mapped[str] = Column(String(10), nullable=False)  # a PairingSource value
+    file_name: Mapped[str] = Column(String(300), nullable=False, default="")
+    user_id: Mapped[Optional[int]] = Column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+    buyer: Mapped[Buyer] = relationship("Buyer")
+    village: Mapped[Village] = relationship("Village")
+
+
+class UnionMembers(Base):
+    """A union's member count as registered (every change a row; the latest counts for its budget)."""
+
+    __tablename__ = "union_members"
+    __table_args__ = (Index("ix_union_members_buyer_id_id", "buyer_id", "id"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    buyer_id: Mapped[int] = Column(ForeignKey("buyers.id"), nullable=False)
+    members: Mapped[int] = Column(Integer, nullable=False)
+    user_id: Mapped[Optional[int]] = Column(ForeignKey("users.id"))  # NULL: the command line
+    recorded_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
 
 
 # Bounds of what a complaint keeps: the buyer's words, and a Telegram file id of the photo.
@@ -440,6 +495,8 @@ class MoveKind(str, enum.Enum):
     NEW_BATCH = "new_batch"  # 新到X
     SOLD_OUT = "sold_out"  # 卖完了
     CORRECTION = "correction"  # an admin's correction of the available figure
+    EXPECTED = "expected"  # a contact's expected harvest of a 预售 listing (预计5000斤): a new plan
+    HARVEST = "harvest"  # the real harvest confirmed: available set, pre-orders filled in order or released
 
 
 class StockMove(Base):

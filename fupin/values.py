@@ -259,6 +259,23 @@ class OrderStatus(str, enum.Enum):
     CANCELLED = "已取消"
     REJECTED = "已拒绝"
     EXPIRED = "已过期"
+    UNFILLED = "未满足"  # a pre-order the harvest could not fill: released, nothing owed
+
+
+class OfferKind(str, enum.Enum):
+    """What a listing offers: goods in hand (现货), an expected harvest to pre-order (预售), or an adoption (认养)."""
+
+    IN_HAND = "现货"
+    PRE_ORDER = "预售"
+    ADOPTION = "认养"
+
+
+class PairingSource(str, enum.Enum):
+    """Where a pairing (结对) of a buyer with a village came from."""
+
+    IMPORT = "import"  # a row of `python -m bot pairing import FILE`
+    COMMAND = "command"  # `python -m bot pairing add` on the server
+    CHAT = "chat"  # an admin in chat
 
 
 class Carrier(str, enum.Enum):
