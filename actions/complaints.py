@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import FupinAction, button, entity_value, intent_of, text_of, transaction, who
+from actions.offers import attach_update_photo
 from actions.readback import ReadBackKind, read_back_slot
 from fupin.complaints.filing import (
     attach_photo,
@@ -166,6 +167,9 @@ class ActionAttachPhoto(FupinAction):
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         photo = entity_value(tracker, "photo") or ""
         pending = tracker.get_slot("pending") or {}
+        if photo and pending.get("kind") == ReadBackKind.ADOPTION.value:
+            # A contact's photo (Telegram sends its caption first) for the adoption update being confirmed.
+            return attach_update_photo(dispatcher, pending, photo)
         if photo and pending.get("kind") == ReadBackKind.COMPLAINT.value:
             draft = replace(ComplaintDraft.from_slot(pending.get("complaint")), photo=photo)
             dispatcher.utter_message(

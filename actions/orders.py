@@ -30,6 +30,7 @@ from actions.unknown import say_unknown_product, unknown_product_in
 from fupin.catalog.search import ListingView
 from fupin.mentions import fold_width
 from fupin.models import Listing, utcnow
+from fupin.offers.wording import offer_line
 from fupin.orders.buyers import clean_unit_name
 from fupin.orders.lifecycle import LOGISTICS_RULE, OrderError, Quote, quote
 from fupin.orders.overdue import unit_hold
@@ -417,11 +418,13 @@ def current_quote(services: Services, tracker: Tracker) -> Quote:
 
 
 def summary_text(offer: Quote, org: str, phone: str) -> str:
-    """The order read back before confirmation."""
+    """The order read back before confirmation (a pre-order or adoption says so, with its month or terms)."""
+    kind = offer_line(offer.product, offer.offer, offer.expected_month, offer.terms)
     return "\n".join(
         [
             "请核对订单：",
             f"产品：{offer.product}（{offer.place}）",
+            *([kind] if kind else []),
             f"数量：{offer.quantity} × {format_yuan(offer.price.fen)}元/{offer.price.unit} = {format_yuan(offer.amount_fen)}元",
             f"采购单位：{org}",
             f"联系电话：{phone}",

@@ -15,6 +15,7 @@ from actions.choices import CHOICE_SLOT
 from actions.common import FupinAction, entity_value, transaction, who
 from actions.complaints import DRAFT_SLOT, apply_complaint
 from actions.leaving import forget_order, stopped_form
+from actions.offers import apply_harvest, apply_update, read_back_harvest, read_back_update
 from actions.order_status import ActionManageOrder
 from actions.orders import ActionOrderSummary
 from actions.readback import Freshness, ReadBackKind, freshness
@@ -24,6 +25,7 @@ from actions.stock import read_back
 from actions.vocabulary import apply_vocabulary, read_back_vocabulary
 from fupin.catalog import stock
 from fupin.catalog.vocabulary_requests import VocabularyRequest
+from fupin.offers.moves import OfferError
 from fupin.orders.lifecycle import LOGISTICS_RULE, DuplicateOrder, OrderError, place_order, refuse_if_placed
 from fupin.parsing import parse_quantity, parse_supply_method
 from fupin.reporting.sales import SaleDraft, SaleError, record_sale
@@ -76,6 +78,10 @@ class ActionApplyPending(FupinAction):
             return apply_vocabulary(self.services, dispatcher, tracker, pending)
         if kind is ReadBackKind.COMPLAINT:
             return apply_complaint(self.services, dispatcher, tracker, pending)
+        if kind is ReadBackKind.HARVEST:
+            return apply_harvest(self.services, dispatcher, tracker, pending)
+        if kind is ReadBackKind.ADOPTION:
+            return apply_update(self.services, dispatcher, tracker, pending)
         return self._sale(dispatcher, tracker, pending)
 
     def _read_again(
@@ -101,6 +107,17 @@ class ActionApplyPending(FupinAction):
         if kind is ReadBackKind.COMPLAINT:
             # The complaint is gathered again (the order may have changed): from the draft it was.
             return [SlotSet(DRAFT_SLOT, pending.get("complaint")), FollowupAction("action_complain")]
+        if kind in (ReadBackKind.HARVEST, ReadBackKind.ADOPTION):
+            try:
+                if kind is ReadBackKind.HARVEST:
+                    real = parse_quantity(str(pending.get("quantity") or ""))
+                    assert real is not None
+                    return read_back_harvest(self.services, dispatcher, tracker, int(pending["listing_id"]), real)
+                words, photo = str(pending.get("words") or ""), str(pending.get("photo") or "")
+                return read_back_update(self.services, dispatcher, tracker, int(pending["listing_id"]), words, photo)
+            except OfferError as exc:
+                dispatcher.utter_message(text=str(exc))
+                return [SlotSet("pending", None)]
         return read_back_sale(dispatcher, tracker, _draft(pending))
 
     def _order(self, dispatcher: CollectingDispatcher, tracker: Tracker, key: str) -> list[dict[str, Any]]:

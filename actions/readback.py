@@ -24,6 +24,8 @@ class ReadBackKind(str, enum.Enum):
     SALE = "sale"
     VOCABULARY = "vocabulary"
     COMPLAINT = "complaint"
+    HARVEST = "harvest"  # a 预售 listing's real harvest (actions/offers.py)
+    ADOPTION = "adoption_update"  # a progress update to a 认养 listing's adopters (actions/offers.py)
 
 
 class Freshness(enum.Enum):

@@ -28,9 +28,10 @@ def listing_text(number: int, view: ListingView) -> str:
     variety = f"（{view.variety}）" if view.variety else ""
     household = f" {view.household}" if view.household else ""
     lines = [
-        f"{number}. {view.place}{household} {view.product}{variety}",
+        f"{number}. {view.place}{household} {view.product}{variety}"
+        + (f"【{view.offer_tag}】" if view.offer_tag else ""),
         f"   剩{view.remaining}，{format_yuan(view.price.fen)}元/{view.price.unit}"
-        + ("（深度贫困地区）" if view.deep_poverty else "")
+        + "".join(view.marks)
         + (f"，{view.rating.label()}" if view.rating else ""),
         f"   供货方式：{'、'.join(view.supply_methods)}",
         f"   供货联系人：{view.contact_name} {view.contact_phone}",
@@ -65,6 +66,7 @@ def show_results(
     if result.unknown_product:
         return unknown_product_answer(services, dispatcher, product)
     notes = [f"（按“{m.product}”为您查找）" for m in result.products if m.how != "exact" and m.written != m.product]
+    notes += [result.note] if result.note else []  # a paired unit's villages put first (fupin.pairing)
     if not result.listings:
         if result.alternatives:
             where = result.places[0].label if result.places else place

@@ -96,6 +96,13 @@ class Settings:
     # A buying unit with an order delivered this many days ago and still unpaid may place no new order until
     # it pays or an admin lifts the hold (防止拖欠货款); 0 = no hold.
     payment_hold_days: int = 60
+    # A union's (工会) yearly budget for poor households' products per member, in 元 (the plan: 人均500元).
+    union_budget_per_member_yuan: int = 500
+
+    @property
+    def union_budget_per_member_fen(self) -> int:
+        """The union budget per member in fen."""
+        return self.union_budget_per_member_yuan * 100
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -154,6 +161,9 @@ class Settings:
                 env.get("MAX_SHARE_OF_LISTING_PERCENT") or defaults.max_share_of_listing_percent
             ),
             payment_hold_days=int(env.get("PAYMENT_HOLD_DAYS") or defaults.payment_hold_days),
+            union_budget_per_member_yuan=int(
+                env.get("UNION_BUDGET_PER_MEMBER_YUAN") or defaults.union_budget_per_member_yuan
+            ),
         )
 
     def web_base_url(self, port: int | None = None) -> str:

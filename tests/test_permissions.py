@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import Application
 
 from actions.common import Services
+from actions.households import ActionBeneficiaries, ActionHouseholdSales, HouseholdAction
+from actions.pairing import ActionSetPairing
 from actions.sales import ActionSalesSummary
 from bot.telegram import app as telegram_app
 from fupin.catalog import ledger, stock
@@ -41,9 +43,11 @@ from fupin.complaints.filing import file_complaint
 from fupin.complaints.handling import close, settle, take_up
 from fupin.complaints.states import ComplaintError
 from fupin.models import (
+    Buyer,
     Complaint,
     Listing,
     Order,
+    Pairing,
     Product,
     ProductAlias,
     RegistrationCode,
@@ -68,6 +72,7 @@ from tests.conftest import BACKENDS, Database, fresh_database
 from tests.e2e import Bot
 from tests.helpers import row, write_xlsx
 from tests.telegram_chat import messages, with_bot
+from tests.unions_data import union_operation
 
 # --- the domain table -------------------------------------------------------------------------------------
 
@@ -107,6 +112,14 @@ TABLE = {
     "take up a complaint in A": "N N Y N Y N Y Y",
     "settle a complaint": "N Y N N N N N N",
     "close a complaint": "N N N N N N Y Y",
+    # What each poor household gained (见成效) names households: the county's admins only, by chat too.
+    "ask which households sold": "N N N N N N N Y",
+    "ask how many households benefited": "N N N N N N N Y",
+    # The 百企帮百村 register is the county's (县工商联 through the admins): by chat, admins only.
+    "pair a firm with a village": "N N N N N N N Y",
+    # A union's budget (工会, 人均500元) and member count: its contact (here the buyer) and admins, by chat.
+    "see a union's budget": "N Y N N N N N Y",
+    "set a union's member count": "N Y N N N N N Y",
 }
 CASES = [
     pytest.param(role, operation, flag == "Y", id=f"{operation}-{role}")
@@ -464,6 +477,35 @@ def _complaint_move(move: str) -> Callable[[World, str, Path], bool]:
     return operation
 
 
+def _households(action: type[HouseholdAction], text: str, answered: str) -> Callable[[World, str, Path], bool]:
+    def operation(world: World, sender: str, tmp_path: Path) -> bool:
+        tracker = Tracker(sender, {}, {"text": text, "entities": [], "intent": {}}, [], False, None, {}, "")
+        dispatcher = CollectingDispatcher()
+        services = Services(sessions=world.sessions, search=CatalogSearch(world.sessions))
+        asyncio.run(action(services).run(dispatcher, tracker, {}))
+        (message,) = dispatcher.messages
+        if message.get("response") == "utter_households_admin_only":
+            return False
+        assert answered in message["text"], message
+        return True
+
+    return operation
+
+
+def op_pairing(world: World, sender: str, tmp_path: Path) -> bool:
+    firm = f"云阳县爱心{uuid.uuid4().hex[:6]}有限公司"  # a new firm each case: the table shares one database
+    tracker = Tracker(sender, {}, {"text": f"把{firm}和龙角镇张家村结成帮扶对子", "entities": [], "intent": {}},
+                      [], False, None, {}, "")  # fmt: skip
+    dispatcher = CollectingDispatcher()
+    services = Services(sessions=world.sessions, search=CatalogSearch(world.sessions))
+    asyncio.run(ActionSetPairing(services).run(dispatcher, tracker, {}))
+    (message,) = dispatcher.messages
+    with world.sessions() as session:
+        paired = session.scalar(select(Pairing.id).join(Buyer, Pairing.buyer_id == Buyer.id).where(Buyer.name == firm))
+    assert message["text"].startswith("已登记" if paired else "只有县里的管理员"), message
+    return paired is not None
+
+
 OPERATIONS: dict[str, Callable[[World, str, Path], bool]] = {
     "search the catalogue": op_search,
     "place an order": op_order,
@@ -485,6 +527,11 @@ OPERATIONS: dict[str, Callable[[World, str, Path], bool]] = {
     "take up a complaint in A": _complaint_move("take"),
     "settle a complaint": _complaint_move("settle"),
     "close a complaint": _complaint_move("close"),
+    "ask which households sold": _households(ActionHouseholdSales, "张家村今年哪些贫困户卖出了产品", "龙角镇张家村"),
+    "ask how many households benefited": _households(ActionBeneficiaries, "全县有多少贫困户受益", "受益贫困户"),
+    "pair a firm with a village": op_pairing,
+    "see a union's budget": union_operation("see", SENDERS["buyer"]),
+    "set a union's member count": union_operation("set", SENDERS["buyer"]),
 }
 
 

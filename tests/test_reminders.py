@@ -499,6 +499,8 @@ def test_every_kind_has_one_reminder_class_and_an_unknown_kind_raises() -> None:
         "reminder_payment_admin",
         "reminder_payment_lead",
         "reminder_complaint_open",
+        "reminder_pairing",
+        "reminder_union_budget",
     ]
     assert reminder_for("reminder_payment") is REMINDERS[ReminderKind.PAYMENT]
     # Before, a kind nobody knew was answered as the admins' list of unpaid orders.

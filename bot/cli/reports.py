@@ -10,9 +10,10 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from bot.cli.context import Context, print_line
+from bot.cli.pairing import register_report as register_pairing_report
 from fupin.models import utcnow
 from fupin.orders.overdue import overdue_orders
-from fupin.periods import Period
+from fupin.periods import YEARS, Period
 from fupin.places import Gazetteer, TownshipEntry
 from fupin.reporting.documents import (
     NoTownshipForFile,
@@ -23,6 +24,8 @@ from fupin.reporting.documents import (
 )
 from fupin.reporting.form_writers import write_purchases_form, write_sales_form
 from fupin.reporting.formatting import yuan
+from fupin.reporting.households import household_report
+from fupin.reporting.households_workbook import write_household_workbook
 from fupin.reporting.kinds import ReportKind
 from fupin.reporting.locks import reopen_report
 from fupin.reporting.overdue_workbook import write_overdue_report
@@ -222,8 +225,24 @@ def cmd_report_overdue(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report_households(ctx: Context, args: argparse.Namespace) -> int:
+    """Write what each poor household sold in a year, by quarter, with the villages' and townships' counts."""
+    if args.year not in YEARS:
+        raise InputError(f"无法识别的年份“{args.year}”，请写成 2019 这样")
+    init_database(ctx.engine, ctx.sessions)
+    out = Path(args.out)
+    with ctx.sessions() as session:
+        township = _township(session, args.township) if args.township else None
+        report = household_report(session, Period(args.year), township.id if township else None)
+    write_household_workbook(report, out)
+    print_line(report.figures.summary_line(f"{report.scope}{report.period.label}"))
+    listed = len(report.households)
+    print_line(f"已生成{report.scope}{report.period.label}贫困户销售情况：{out}（贫困户和合作社共{listed}个）")
+    return 0
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `report sales|purchases|overview|import|history|restore|reopen|overdue` to the command line."""
+    """Add `report sales|purchases|overview|import|history|restore|reopen|overdue|households` to the command line."""
     report = commands.add_parser("report", help="季度报表（附件2、附件3、总体情况）")
     sub = report.add_subparsers(dest="report_command", required=True)
     quarter_help = "季度，如 2019Q3"
@@ -271,3 +290,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     overdue.add_argument("--days", type=int, default=30, help="送达后多少天未付款算拖欠，默认30")
     overdue.add_argument("-o", "--out", required=True, metavar="OUT.xlsx")
     overdue.set_defaults(handler=_guarded(cmd_report_overdue))
+
+    register_pairing_report(sub)  # report pairing --year (bot.cli.pairing)
+
+    households = sub.add_parser("households", help="生成贫困户销售情况（各户按季度、各村、各乡镇受益户数）")
+    households.add_argument("--year", required=True, type=int, help="年份，如 2019")
+    households.add_argument("--township", help="乡镇（街道），不写则全县")
+    households.add_argument("-o", "--out", required=True, metavar="OUT.xlsx")
+    households.set_defaults(handler=_guarded(cmd_report_households))

@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass
 
 from fupin.catalog.listings import HouseholdRef, ListingDraft
+from fupin.offers.terms import REMARK_EXAMPLES, RemarkOffer, TermsError, read_remark
 from fupin.parsing import ParseError, normalize_text, parse_price, parse_quantity, parse_supply_methods, split_contact
+from fupin.periods import today
 from fupin.places import Gazetteer, Place, TownshipEntry
 from fupin.spreadsheets.forms import FormColumn, FormSpec, FormTable
 from fupin.spreadsheets.grid import RowIssue
@@ -138,6 +140,7 @@ class RowReader:
                 issues.append(self._issue(row, "contact", "缺少供货联系人姓名"))
         except ParseError as exc:
             issues.append(self._issue(row, "contact", str(exc)))
+        offer = self._offer(row, record, issues)
         if issues:
             return issues
         assert place is not None and quantity is not None and price is not None
@@ -154,7 +157,19 @@ class RowReader:
             shop_url=normalize_text(record.get("shop_url", "")),
             remarks=normalize_text(record.get("remarks", "")),
             remaining=remaining,
+            offer=offer.offer if offer else None,
+            expected_month=offer.expected_month if offer else None,
+            terms=offer.terms if offer else "",
         )
+
+    def _offer(self, row: int, record: dict[str, str], issues: list[RowIssue]) -> RemarkOffer | None:
+        # 备注 "预售，12月上市" or "认养：一头年猪，约200斤，腊月交付" (docs/offers.md); anything else is a plain remark.
+        try:
+            return read_remark(record.get("remarks", ""), today())
+        except TermsError as exc:
+            reason = str(exc) if REMARK_EXAMPLES in str(exc) else f"备注里的{exc}（{REMARK_EXAMPLES}）"
+            issues.append(self._issue(row, "remarks", reason))
+            return None
 
     def _place(self, row: int, record: dict[str, str], issues: list[RowIssue]) -> Place | None:
         hint = self.township_hint

@@ -27,6 +27,9 @@ Rules:
   existing one, and moves available by P′ − P (never below 0), so stock already sold or promised is never
   made available again. A county export's 剩余 column can only lower available, never raise it.
 - CORRECTION: an admin sets available to a figure, with a reason; held is untouched.
+- EXPECTED E (预售, fupin/offers/expected.py): available = E − what open pre-orders ordered (never below 0).
+- HARVEST R (fupin/offers/harvest.py): pre-orders filled in placing order, a RELEASE for each one's freed hold
+  (partly filled or 未满足), then available = what R leaves and the filled orders hold their shares.
 
 Invariants (checked by tests/test_stock_ledger.py after every step): available = SUM(quantity) ≥ 0,
 held = SUM(reserved_change), planned = SUM(planned_change), and planned − delivered ≥ available + open

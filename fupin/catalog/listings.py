@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,7 @@ from fupin.models import (
 )
 from fupin.parsing import normalize_text
 from fupin.places import DATA_DIR, Place
-from fupin.values import Price, Quantity, SupplyMethod, format_decimal
+from fupin.values import OfferKind, Price, Quantity, SupplyMethod, format_decimal
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +131,10 @@ class ListingDraft:
     shop_url: str = ""
     remarks: str = ""
     remaining: Quantity | None = None
+    # 备注's 预售/认养 marker (fupin.offers.terms); None: not stated, a listing keeps what it offers.
+    offer: OfferKind | None = None
+    expected_month: date | None = None
+    terms: str = ""
 
 
 @dataclass
@@ -171,6 +175,14 @@ class CatalogWriter:
                 select(Listing.listing_key, Listing.id).where(Listing.township_id.in_(township_ids))
             ).all()
         )
+        offers = {
+            key: (offer, month, terms)
+            for key, offer, month, terms in self.session.execute(
+                select(Listing.listing_key, Listing.offer, Listing.expected_month, Listing.terms).where(
+                    Listing.township_id.in_(township_ids)
+                )
+            )
+        }
         now = utcnow()
         # Take the listings this file re-plans before reading their figures, so no order or stock update
         # of theirs falls between the read and the write.
@@ -196,6 +208,7 @@ class CatalogWriter:
                 "remarks": draft.remarks,
                 "active": True,
                 "updated_at": now,
+                **_offer_values(draft, offers.get(key)),
             }
             listing_id = existing.get(key)
             if listing_id is None:
@@ -382,6 +395,18 @@ def _bulk_update(session: Session, model: type, rows: list[dict[str, Any]]) -> N
         .values({c: bindparam(f"p_{c}", type_=table.c[c].type) for c in columns})
     )
     session.execute(statement, [{f"p_{k}": v for k, v in row.items()} for row in rows])
+
+
+def _offer_values(draft: ListingDraft, current: tuple[str, date | None, str] | None) -> dict[str, Any]:
+    # An unmarked row keeps what the listing offers (a 预售 opened by chat); a harvest already confirmed for
+    # the same month (the listing is 现货 again) is not reopened by the same file sent again.
+    if draft.offer is None:
+        offer, month, terms = current or (OfferKind.IN_HAND.value, None, "")
+        return {"offer": offer, "expected_month": month, "terms": terms}
+    harvested = current is not None and current[0] == OfferKind.IN_HAND.value and current[1] == draft.expected_month
+    if draft.offer is OfferKind.PRE_ORDER and current is not None and harvested:
+        return {"offer": current[0], "expected_month": current[1], "terms": current[2]}
+    return {"offer": draft.offer.value, "expected_month": draft.expected_month, "terms": draft.terms}
 
 
 def _fmt(value: Decimal) -> str:

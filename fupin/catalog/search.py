@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -17,9 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import ColumnElement
 
 from fupin.models import Household, Listing, Product, ProductAlias, SupplyContact
+from fupin.offers.wording import offer_tag
 from fupin.orders.ratings import VillageRating, village_ratings
 from fupin.outreach.users import Identity
+from fupin.pairing.searching import Searcher, listing_marks, paired_note, searcher_of
 from fupin.parsing import NUMBER, NUMBER_START, UNIT, UNIT_NAME_WORD, normalize_text
+from fupin.periods import today
 from fupin.places import Gazetteer, Place
 from fupin.values import Price, Quantity, supply_method_labels
 
@@ -276,6 +279,15 @@ class ListingView:
     deep_poverty: bool
     updated_at: datetime
     rating: VillageRating | None = None  # the village's, once it has enough ratings
+    paired: bool = False  # a village the searching unit is paired with (fupin.pairing)
+    marks: tuple[str, ...] = ()  # place marks for this searcher: （深度贫困地区）, （结对帮扶村）, …
+    offer: str = "现货"  # an OfferKind value: 预售 listings sell an expected harvest, 认养 ones adoptions
+    expected_month: date | None = None
+
+    @property
+    def offer_tag(self) -> str:
+        """预售·12月上市 / 认养; empty for goods in hand."""
+        return offer_tag(self.offer, self.expected_month)
 
     @property
     def place(self) -> str:
@@ -299,6 +311,7 @@ class SearchResult:
     unknown_product: bool = False
     unknown_place: bool = False
     alternatives: list[ListingView] = field(default_factory=list)
+    note: str = ""  # said above the results: the searching unit's paired villages put first
 
 
 class CatalogNames:
@@ -405,15 +418,20 @@ class CatalogSearch:
             if result.unknown_product or result.unknown_place or not (matches or places):
                 return result
             filters = _filters(matches, places)
+            searcher = searcher_of(session, viewer, today())
+            first = searcher.paired if searcher else None
             result.total = session.scalar(select(func.count(Listing.id)).where(*filters)) or 0
             ratings = village_ratings(session) if result.total or (matches and places) else {}
             if result.total:
-                ids = _ranked_ids(session, gazetteer, filters, limit, offset, _asked(matches), ratings)
-                result.listings = _views(session, gazetteer, ids, viewer, ratings)
+                ids = _ranked_ids(session, gazetteer, filters, limit, offset, _asked(matches), ratings, first)
+                result.listings = _views(session, gazetteer, ids, viewer, ratings, searcher)
             elif matches and places:
                 # Nothing there: offer the same product elsewhere.
-                ids = _ranked_ids(session, gazetteer, _filters(matches, []), limit, 0, _asked(matches), ratings)
-                result.alternatives = _views(session, gazetteer, ids, viewer, ratings)
+                ids = _ranked_ids(session, gazetteer, _filters(matches, []), limit, 0, _asked(matches), ratings, first)
+                result.alternatives = _views(session, gazetteer, ids, viewer, ratings, searcher)
+            shown = result.listings or result.alternatives
+            paired = list(dict.fromkeys(v.village for v in shown if v.paired))
+            result.note = paired_note(searcher, paired, any(v.deep_poverty for v in shown))
             return result
 
     def search_text(self, text: str, limit: int = 5, viewer: Identity | None = None) -> SearchResult:
@@ -533,11 +551,13 @@ def _ranked_ids(
     offset: int,
     asked: set[int] | None = None,
     ratings: dict[int, VillageRating] | None = None,
+    first: frozenset[int] | None = None,
 ) -> list[int]:
     # Rank on the listings table alone (deep-poverty places come from the gazetteer as id sets, ratings
     # as a village → stars map), so the sort never touches a join: the products asked for by name before
     # their varieties, then in stock first, deep-poverty places next, better-rated villages next (a listing
-    # is never hidden for its rating), freshest first.
+    # is never hidden for its rating), freshest first. The searching unit's paired villages (`first`) come
+    # right after stock: its purchases there count toward its pairing.
     deep = _in_places(
         {t.id for t in gazetteer.townships if t.deep_poverty}, {v.id for v in gazetteer.villages if v.deep_poverty}
     )
@@ -546,6 +566,10 @@ def _ranked_ids(
         order.append(case((Listing.product_id.in_(sorted(asked)), 1), else_=0).desc())
     order += [
         case((Listing.remaining_quantity > 0, 1), else_=0).desc(),
+    ]
+    if first:
+        order.append(case((Listing.village_id.in_(sorted(first)), 1), else_=0).desc())
+    order += [
         case((deep, 1), else_=0).desc(),
     ]
     if ratings:
@@ -564,6 +588,7 @@ def _views(
     ids: list[int],
     viewer: Identity | None,
     ratings: dict[int, VillageRating] | None = None,
+    searcher: Searcher | None = None,
 ) -> list[ListingView]:
     if not ids:
         return []
@@ -583,6 +608,8 @@ def _views(
             SupplyContact.name,
             SupplyContact.phone,
             Listing.updated_at,
+            Listing.offer,
+            Listing.expected_month,
         )
         .join(Product, Listing.product_id == Product.id)
         .outerjoin(Household, Listing.household_id == Household.id)
@@ -609,5 +636,9 @@ def _views(
             deep_poverty=township.deep_poverty or bool(village and village.deep_poverty),
             updated_at=row[13],
             rating=(ratings or {}).get(row[4]) if row[4] else None,
+            paired=searcher is not None and row[4] in searcher.paired,
+            marks=listing_marks(searcher, row[4], bool(village and village.deep_poverty), township.deep_poverty),
+            offer=row[14],
+            expected_month=row[15],
         )
     return [views[i] for i in ids if i in views]

@@ -20,9 +20,10 @@ _CATEGORY_RULES: tuple[tuple[str, BuyerCategory], ...] = (
     (r"威海|山东", BuyerCategory.PAIRING_SHANDONG),
     (r"渝北|主城|市政协", BuyerCategory.PAIRING_MAIN_CITY),
     (r"进出口银行|央企|中国.*(公司|集团)", BuyerCategory.PAIRING_CENTRAL_SOE),
+    # Before the units: a unit's union (县人民医院工会) buys for its members, not for the unit's canteen.
+    (r"工会", BuyerCategory.FAMILY),
     (r"学校|中学|小学|幼儿园|学院|大学|教委|职教中心", BuyerCategory.SCHOOL),
     (r"医院|卫生院|卫生健康委|卫健委|妇幼|疾控", BuyerCategory.HOSPITAL),
-    (r"工会", BuyerCategory.FAMILY),
     (r"电商|网店|微店|商城", BuyerCategory.ECOMMERCE),
     (r"景区|旅游|旅行社|酒店|宾馆|民宿|农家乐", BuyerCategory.TOURISM),
     (r"展销|博览会|农博会|西洽会|节$|年货节", BuyerCategory.FAIR),

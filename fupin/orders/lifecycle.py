@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy import and_, func, or_, select, update
@@ -25,6 +25,7 @@ from fupin.settings import TIMEZONE
 from fupin.values import (
     BuyerCategory,
     Carrier,
+    OfferKind,
     OrderStatus,
     Price,
     Quantity,
@@ -76,6 +77,10 @@ class Quote:
     supply_method: SupplyMethod
     contact_name: str
     contact_phone: str
+    # What the listing offers: a 预售 pre-order with its expected month, or a 认养 adoption with its terms.
+    offer: OfferKind = OfferKind.IN_HAND
+    expected_month: date | None = None
+    terms: str = ""
 
     @property
     def supply_label(self) -> str:
@@ -129,6 +134,9 @@ def quote(session: Session, listing_id: int, quantity: Quantity, supply_method: 
         supply_method=SupplyMethod(supply_method),
         contact_name=contact.name if contact else "",
         contact_phone=contact.phone if contact else "",
+        offer=OfferKind(listing.offer),
+        expected_month=listing.expected_month,
+        terms=listing.terms,
     )
 
 
@@ -204,6 +212,7 @@ def place_order(
             reserved_quantity=quantity.value,
             remarks=remarks,
             request_key=request_key or None,
+            offer=offer.offer.value,
         )
         try:
             with session.begin_nested():

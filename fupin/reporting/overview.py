@@ -14,13 +14,17 @@ from sqlalchemy.orm import Session
 from fupin.complaints.queries import ComplaintFigures, complaint_figures
 from fupin.logistics.figures import LogisticsFigures, logistics_figures
 from fupin.models import Buyer, SaleRecord, Township
+from fupin.pairing.figures import PairingFigures, pairing_figures, pairing_lines
 from fupin.periods import Period
 from fupin.reporting.formatting import require_quarter, target_wan, yuan
+from fupin.reporting.households import Beneficiaries, beneficiaries
 from fupin.reporting.kinds import ReportKind
 from fupin.reporting.quarter import known_lead_units
 from fupin.reporting.rows import counted_sales
 from fupin.reporting.sales import Progress, percent, progress
 from fupin.reporting.submissions import Submission, submissions
+from fupin.unions.budget import UnionBudget, union_budgets
+from fupin.unions.wording import overview_lines as union_lines
 from fupin.values import ANNUAL_TARGET_FEN, DEEP_POVERTY_TARGET_FEN, BuyerCategory, Channel
 
 CHANNEL_NAMES: dict[Channel, str] = {
@@ -98,6 +102,9 @@ class Overview:
     lead_units: list[ReporterStatus]
     complaints: ComplaintFigures  # filed in the quarter (质量投诉)
     logistics: LogisticsFigures | None = None
+    pairings: PairingFigures | None = None  # 百企帮百村: the firms' pairings and their purchases there
+    beneficiaries: Beneficiaries | None = None  # poor households with a sale, year to date
+    unions: tuple[UnionBudget, ...] = ()  # 进家庭: each union's budget and what counts towards it, year to date
 
     @property
     def deep_share(self) -> Decimal | None:
@@ -141,11 +148,17 @@ class Overview:
             f"{percent(deep.year_fen, deep.annual_target_fen or 0)}。",
             "各渠道（本季度 / 本年累计 / 年度目标完成）：",
         ]
+        if self.beneficiaries is not None:
+            lines.insert(3, self.beneficiaries.summary_line())
         for line in self.channels:
             lines.append(
                 f"· {line.name}：{yuan(line.quarter_fen)} / {yuan(line.year_fen)} / "
                 f"{percent(line.year_fen, line.annual_target_fen or 0)}"
             )
+            if line.name == CHANNEL_NAMES[Channel.WUJIN] and self.unions:
+                lines += union_lines(self.unions)
+            if line.name == CHANNEL_NAMES[Channel.CHARITY_FIRMS] and self.pairings is not None:
+                lines += pairing_lines(self.pairings)
         if self.other.quarter_fen:
             lines.append(f"· {self.other.name}：{yuan(self.other.quarter_fen)}")
         lines.append(
@@ -260,5 +273,8 @@ def overview(session: Session, period: Period) -> Overview:
         townships=townships,
         lead_units=lead_units,
         logistics=logistics_figures(session, period),
+        pairings=pairing_figures(session, period),
+        beneficiaries=beneficiaries(session, Period(period.year).start, period.end),
+        unions=tuple(union_budgets(session, period.year, until=period.end)),
         complaints=complaint_figures(session, period.start, period.end),
     )

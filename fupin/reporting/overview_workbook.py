@@ -14,13 +14,21 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
 from fupin.logistics.figures import LogisticsFigures
+from fupin.pairing.workbook import write_pairing_sheet
 from fupin.periods import Period
 from fupin.reporting.attachment2 import yuan_cell
 from fupin.reporting.formatting import local_minute, target_wan
+from fupin.reporting.households_workbook import write_beneficiaries_sheet
 from fupin.reporting.overview import CHANNEL_NAMES, Overview, ProgressLine, ReporterStatus, overview, ratio
 from fupin.reporting.sales import percent, wan
 from fupin.settings import TIMEZONE
-from fupin.values import ANNUAL_TARGET_FEN, CHANNEL_TARGETS_WAN, DEEP_POVERTY_TARGET_FEN, ComplaintCategory
+from fupin.values import (
+    ANNUAL_TARGET_FEN,
+    CHANNEL_TARGETS_WAN,
+    DEEP_POVERTY_TARGET_FEN,
+    ComplaintCategory,
+    format_yuan,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +183,15 @@ def write_overview_workbook(view: Overview, path: Path) -> None:
     _complaints_sheet(book.create_sheet("质量投诉"), view, made)
     if view.logistics is not None:
         _logistics_sheet(book.create_sheet("物流"), view.logistics, f"云阳县{label}消费扶贫物流情况", made)
+    if view.pairings is not None and view.pairings.lines:  # only once some firm is paired
+        write_pairing_sheet(
+            book.create_sheet("百企帮百村"), view.pairings, f"云阳县{label}“百企帮百村”结对采购情况", made
+        )
+    if view.beneficiaries is not None:
+        title = f"云阳县{label}受益贫困户情况（本年累计）"
+        write_beneficiaries_sheet(book.create_sheet("受益贫困户"), view.beneficiaries, title, made)
+    if any(b.members is not None for b in view.unions):
+        _unions_sheet(book.create_sheet("工会"), view, made)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
 
@@ -201,6 +218,27 @@ def _logistics_sheet(sheet: Worksheet, figures: LogisticsFigures, title: str, ma
         [6, 16, 16, 10, 14, 16],
         note,
     )
+
+
+def _unions_sheet(sheet: Worksheet, view: Overview, made: str) -> None:
+    shown = [b for b in view.unions if b.members is not None]
+    rows: list[list[object]] = [
+        [n, b.name, b.members, _money(b.budget_fen), _money(b.paired_fen), _money(b.deep_fen), _money(b.counted_fen),
+         _share(b.ratio), _money(b.remaining_fen), _money(b.other_fen)]
+        for n, b in enumerate(shown, start=1)
+    ]  # fmt: skip
+    _table(
+        sheet,
+        f"云阳县{view.period.year}年工会消费扶贫额度完成情况（截至{view.period.label}末）",
+        f"{made}    每名会员{format_yuan(shown[0].per_member_fen)}元",
+        ["序号", "工会", "会员人数", "年度额度", "结对帮扶村", "深度贫困镇村", "已用合计", "完成率", "还剩",
+         "其他村产品（不计入）"],
+        rows,
+        {4: _MONEY, 5: _MONEY, 6: _MONEY, 7: _MONEY, 8: _PERCENT, 9: _MONEY, 10: _MONEY},
+        [6, 26, 10, 16, 16, 16, 16, 10, 16, 18],
+        "注：按方案“进家庭”，工会经费原则上按人均标准用于直购帮扶的镇村或深度贫困镇（村）的贫困户农特产品。"
+        "已用为本年在结对帮扶村（购买当日结对有效）和深度贫困镇村的采购；其他村的采购单列，不计入额度。",
+    )  # fmt: skip
 
 
 def _complaints_sheet(sheet: Worksheet, view: Overview, made: str) -> None:

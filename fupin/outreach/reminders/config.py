@@ -32,6 +32,7 @@ class ReminderConfig:
     payment_weekday: int = 1  # ISO weekday: 1 = Monday
     payment_lead_day: int = 1  # day of the month of the lead units' list
     complaint_remind_days: int = 3  # a complaint unhandled for longer is reminded daily; 0 = never
+    union_budget_per_member_fen: int = 50_000  # a union's yearly budget per member (UNION_BUDGET_PER_MEMBER_YUAN)
     overview_dir: Path = PROJECT_ROOT / "var" / "overviews"
 
     @classmethod
@@ -46,5 +47,6 @@ class ReminderConfig:
             payment_weekday=settings.payment_reminder_weekday,
             payment_lead_day=settings.payment_lead_day,
             complaint_remind_days=settings.complaint_remind_days,
+            union_budget_per_member_fen=settings.union_budget_per_member_fen,
             overview_dir=settings.overview_dir,
         )

@@ -18,6 +18,8 @@ class ReminderKind(str, enum.Enum):
     PAYMENT_ADMIN = "reminder_payment_admin"  # the list of those orders, to the county admins
     PAYMENT_LEAD = "reminder_payment_lead"  # monthly, each lead unit's buyers' unpaid orders, to that unit
     COMPLAINT_OPEN = "reminder_complaint_open"  # daily, complaints unhandled for days, to their handler or contacts
+    PAIRING = "reminder_pairing"  # a month before a quarter's deadline, paired firms with no purchase there yet
+    UNION_BUDGET = "reminder_union_budget"  # 30 September, unions below half their budget, to their contacts
 
     def __str__(self) -> str:
         return self.value
@@ -43,6 +45,8 @@ _LABELS: Mapping[ReminderKind, str] = MappingProxyType(
         ReminderKind.PAYMENT_ADMIN: "拖欠货款清单",
         ReminderKind.PAYMENT_LEAD: "拖欠货款月报（牵头单位）",
         ReminderKind.COMPLAINT_OPEN: "质量投诉处理提醒",
+        ReminderKind.PAIRING: "百企帮百村采购提醒",
+        ReminderKind.UNION_BUDGET: "工会消费扶贫额度提醒",
     }
 )
 _RANKS: Mapping[ReminderKind, int] = MappingProxyType({kind: rank for rank, kind in enumerate(ReminderKind)})

@@ -9,9 +9,11 @@ from fupin.outreach.reminders.base import Reminder
 from fupin.outreach.reminders.catalogue import CatalogueReminder
 from fupin.outreach.reminders.complaints import ComplaintReminder
 from fupin.outreach.reminders.kinds import ReminderKind
+from fupin.outreach.reminders.pairing import PairingReminder
 from fupin.outreach.reminders.payments import PaymentAdminReminder, PaymentLeadReminder, PaymentReminder
 from fupin.outreach.reminders.quarterly_overview import OverviewReminder
 from fupin.outreach.reminders.report_deadlines import PurchasesReminder, SalesReminder
+from fupin.outreach.reminders.unions import UnionBudgetReminder
 
 
 class UnknownReminderKind(ValueError):
@@ -36,6 +38,8 @@ REMINDERS: Mapping[ReminderKind, Reminder] = _registry(
     PaymentAdminReminder(),
     PaymentLeadReminder(),
     ComplaintReminder(),
+    PairingReminder(),
+    UnionBudgetReminder(),
 )
 
 
