@@ -22,6 +22,7 @@ from fupin.catalog.search import CatalogSearch
 from fupin.orders.rules import OrderRules
 from fupin.outreach.users import Identity, identify
 from fupin.reporting.locks import DEFAULT_GRACE_DAYS
+from fupin.values import UNION_BUDGET_PER_MEMBER_FEN
 
 logger = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -37,10 +38,15 @@ class Services:
     orders: OrderRules = field(default_factory=OrderRules)
     # Days after a quarter's deadline that contacts may still report its sales (REPORT_GRACE_DAYS).
     report_grace_days: int = DEFAULT_GRACE_DAYS
+    # A union's yearly budget per member in fen (UNION_BUDGET_PER_MEMBER_YUAN).
+    union_per_member_fen: int = UNION_BUDGET_PER_MEMBER_FEN
 
 
 def make_services(
-    sessions: sessionmaker[Session], orders: OrderRules | None = None, report_grace_days: int = DEFAULT_GRACE_DAYS
+    sessions: sessionmaker[Session],
+    orders: OrderRules | None = None,
+    report_grace_days: int = DEFAULT_GRACE_DAYS,
+    union_per_member_fen: int = UNION_BUDGET_PER_MEMBER_FEN,
 ) -> Services:
     """The actions' services on a database's session factory (rules from the settings, else defaults)."""
     return Services(
@@ -48,6 +54,7 @@ def make_services(
         search=CatalogSearch(sessions),
         orders=orders or OrderRules(),
         report_grace_days=report_grace_days,
+        union_per_member_fen=union_per_member_fen,
     )
 
 

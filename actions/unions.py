@@ -31,7 +31,9 @@ class ActionUnionBudget(FupinAction):
                 union = resolve_union(session, identity, entity_value(tracker, "org"))
                 if not speaks_for(session, identity, union):
                     raise UnionError(f"只有{union.name}的联系人和县里的管理员可以查看它的额度。")
-                reply = budget_reply(union_budget(session, union.id, today().year))
+                reply = budget_reply(
+                    union_budget(session, union.id, today().year, per_member=self.services.union_per_member_fen)
+                )
         except UnionError as exc:
             dispatcher.utter_message(text=str(exc))
             return []
@@ -55,7 +57,10 @@ class ActionSetUnionMembers(FupinAction):
         try:
             with transaction(self.services) as session:
                 done = register_by_chat(session, who(session, tracker), entity_value(tracker, "org"), members)
-                reply = members_reply(union_budget(session, done.union.id, today().year), done.previous)
+                reply = members_reply(
+                    union_budget(session, done.union.id, today().year, per_member=self.services.union_per_member_fen),
+                    done.previous,
+                )
         except UnionError as exc:
             dispatcher.utter_message(text=str(exc))
             return []

@@ -21,6 +21,9 @@ from fupin.parsing import (
 )
 from fupin.values import SUPPLY_METHOD_LABELS, format_decimal, format_yuan
 
+# The shapes of a parcel's tracking number: 邮政's international form, 顺丰/京东/圆通's, and a bare 12–15 digits.
+TRACKING_PATTERNS = (r"[A-Za-z]{2}\d{9}CN", r"(?:SF|JD|YT)\d{10,15}", r"\d{12,15}")
+
 
 @dataclass(frozen=True)
 class Mention:

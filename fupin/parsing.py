@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 import cn2an
@@ -174,6 +175,17 @@ def parse_amount(text: str) -> int | None:
 _MOBILE = r"1[3-9]\d{9}"
 _LANDLINE = r"0\d{2,3}\d{7,8}"
 _PHONE_SPAN = re.compile(r"(?:\+?86[\s-]?)?[01](?:[\s\-.()（）]?\d){8,12}")
+
+
+def parse_day(text: str) -> date | None:
+    """A date cell (2019-09-01, 2019/9/1, 2019.9.1, 2019年9月1日, or a spreadsheet datetime); None if unreadable."""
+    head = normalize_text(text).strip().split(" ")[0].split("T")[0]
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日"):
+        try:
+            return datetime.strptime(head, fmt).date()
+        except ValueError:
+            continue
+    return None
 
 
 def parse_phone(text: str) -> str | None:

@@ -8,6 +8,8 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from fupin.values import UNION_BUDGET_PER_MEMBER_FEN
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 DEFAULT_WEB_PORT = 8080
@@ -97,7 +99,7 @@ class Settings:
     # it pays or an admin lifts the hold (防止拖欠货款); 0 = no hold.
     payment_hold_days: int = 60
     # A union's (工会) yearly budget for poor households' products per member, in 元 (the plan: 人均500元).
-    union_budget_per_member_yuan: int = 500
+    union_budget_per_member_yuan: int = UNION_BUDGET_PER_MEMBER_FEN // 100
 
     @property
     def union_budget_per_member_fen(self) -> int:

@@ -164,6 +164,8 @@ CHANNEL_TARGETS_WAN: dict[Channel, int] = {
     Channel.TOURISM: 500,
 }
 ANNUAL_TARGET_FEN = 6000 * 10_000 * 100
+# 进家庭: each union spends 500元 per member a year on poor households' products (UNION_BUDGET_PER_MEMBER_YUAN).
+UNION_BUDGET_PER_MEMBER_FEN = 500 * 100
 DEEP_POVERTY_TARGET_FEN = 1000 * 10_000 * 100
 
 

@@ -21,7 +21,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from fupin.complaints.wording import category_in
-from fupin.mentions import fold_width
+from fupin.mentions import TRACKING_PATTERNS, fold_width
 from fupin.orders.ratings import stars_in
 from nlu.overrides import Decision, IntentRule
 
@@ -48,10 +48,21 @@ _STATUS_OVERRIDABLE = frozenset(
 _KEPT = frozenset({"rate_order", "cancel", "deny"})
 
 
+# A message that is only a parcel's tracking number (the answer to 请发邮政单号, "顺丰 SF…", "单号是…").
+_BARE_TRACKING = re.compile(
+    r"(?:(?:邮政|快递|邮件|运单)?单号(?:是|为)?[:：]?\s*)?(?:顺丰|中通|韵达|圆通|申通|京东|极兔|百世|德邦|邮政)?\s*"
+    r"(?:" + "|".join(TRACKING_PATTERNS) + r")"
+)
+
+
 def referenced_intent(text: str, entities: list[dict[str, Any]], predicted: str) -> str | None:
     """The intent a message's complaint or order number makes it, None when the model's stands."""
     if text.startswith("/"):
         return None  # a button's payload says its intent itself
+    if _BARE_TRACKING.fullmatch(fold_width(text).strip()):
+        # Nothing but a tracking number: the carrier's number of the order being shipped (the model, unsure
+        # of a number it has not seen, reads a bare 13-digit one as anything).
+        return MANAGE_ORDER
     kinds = {str(e.get("entity")) for e in entities}
     if "complaint_no" in kinds:
         return MANAGE_COMPLAINT

@@ -195,7 +195,8 @@ def test_the_patterns_are_found() -> None:
     names = {where for where, _ in PATTERNS}
     assert "fupin.catalog.attachment1._COOPERATIVE_COUNT" in names
     assert "fupin.spreadsheets.grid._UNCOMPUTED_FORMULA" in names
-    assert any(name.startswith("fupin.parsing:normalize_text") for name in names)
+    # An inline literal (normalize_text's r"\s+", first claimed by whichever module is read first) is found too.
+    assert any(pattern.pattern == r"\s+" and ":" in where for where, pattern in PATTERNS)
     assert len(PATTERNS) > 40
 
 

@@ -160,6 +160,12 @@ def test_the_contact_answers_the_buyer_escalates_and_market_staff_close_it(bot: 
         ("XF261205FACE12打2星，土豆有点不新鲜", [{"entity": "order_no"}], "inform", None),
         ("土豆有一半是烂的", [], "inform", None),
         ('/manage_order{"order_no": "XF261204E407F3"}', [{"entity": "order_no"}], "manage_order", None),
+        # Nothing but a tracking number (after 邮政寄出): shipping the order, whatever the model read.
+        ("9876543210123", [], "nlu_fallback", "manage_order"),
+        ("单号是 EA987654321CN", [], "choose_listing", "manage_order"),
+        ("顺丰 SF1234567890123", [], "inform", "manage_order"),
+        ("17723635558", [], "inform", None),  # a phone is no tracking number
+        ("120", [], "set_union_members", None),
     ],
 )
 def test_a_named_complaint_or_an_orders_problem_decides_the_intent(

@@ -410,3 +410,26 @@ def test_an_adoption_update_reaches_every_adopter_with_its_photo(people: Databas
     with people.sessions() as session:
         moves = session.scalars(select(StockMove.kind).where(StockMove.listing_id == pigs)).all()
         assert MoveKind.DELIVER.value in moves
+
+
+def test_a_pre_sale_takes_no_stock_count_and_its_pre_orders_never_expire(people: Database, tmp_path: Path) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from fupin.catalog.stock import StockError, StockKind, plan
+    from fupin.orders.expiry import expire_unconfirmed
+    from fupin.orders.rules import OrderRules
+
+    _import(people, tmp_path, [ORANGES])
+    oranges = _listing(people, "脐橙")
+    number = _order(people, oranges, 100, "telegram:9411")
+    with people.sessions() as session:
+        for kind in (StockKind.SET, StockKind.ADD):
+            with pytest.raises(StockError, match=r"预售产品.*实际收获"):
+                plan(session, oranges, kind, Quantity(Decimal(4200), JIN), None)
+        # A price change or 卖完了 (no more pre-orders taken) are still the contact's to make.
+        assert plan(session, oranges, StockKind.SOLD_OUT, None, None).kind is StockKind.SOLD_OUT
+    later = datetime.now(timezone.utc) + timedelta(days=90)
+    with people.sessions() as session, session.begin():
+        assert expire_unconfirmed(session, later, OrderRules()) == []
+        order = session.scalars(select(Order).where(Order.order_no == number)).one()
+        assert (order.status, order.reserved_quantity) == ("待确认", Decimal(100))

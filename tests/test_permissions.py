@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from actions.sales import ActionSalesSummary
 from bot.telegram import app as telegram_app
 from fupin.catalog import ledger, stock
 from fupin.catalog.files import import_catalog_files
+from fupin.catalog.listings import CatalogWriter, HouseholdRef, ListingDraft
 from fupin.catalog.search import CatalogSearch
 from fupin.catalog.stock_history import history_reply
 from fupin.catalog.vocabulary import VocabularyError
@@ -43,6 +45,7 @@ from fupin.complaints.filing import file_complaint
 from fupin.complaints.handling import close, settle, take_up
 from fupin.complaints.states import ComplaintError
 from fupin.models import (
+    AdoptionUpdate,
     Buyer,
     Complaint,
     Listing,
@@ -56,15 +59,20 @@ from fupin.models import (
     User,
     Village,
 )
+from fupin.offers.adoption import send_update
+from fupin.offers.expected import announce_expected, parse_expected
+from fupin.offers.harvest import confirm_harvest
+from fupin.offers.moves import OfferError
 from fupin.orders.lifecycle import OrderError, change_order, orders_for, place_order, view
 from fupin.outreach import one_time
 from fupin.outreach.registration import RegistrationError, issue_code, redeem_code
 from fupin.outreach.users import Identity, bind_user, identify
 from fupin.periods import today
+from fupin.places import Gazetteer
 from fupin.reporting.sales import SaleError, draft_sale, record_sale
 from fupin.settings import PROJECT_ROOT, Settings
 from fupin.setup import seed_demo
-from fupin.values import ComplaintStatus, OrderStatus, Quantity, Role, SupplyMethod
+from fupin.values import ComplaintStatus, OfferKind, OrderStatus, Price, Quantity, Role, SupplyMethod
 from harness.fake_telegram import FakeTelegram, Sent
 from harness.netproxy import free_port
 from harness.telegram_app import ADMIN_ID, RunningBot, running_telegram, settings_for
@@ -120,6 +128,10 @@ TABLE = {
     # A union's budget (工会, 人均500元) and member count: its contact (here the buyer) and admins, by chat.
     "see a union's budget": "N Y N N N N N Y",
     "set a union's member count": "N Y N N N N N Y",
+    # Pre-sales and adoptions (issue #17) are the supply side's: the contacts of the place and admins.
+    "announce a harvest in A (张家村)": "N N Y N Y N N Y",
+    "confirm a harvest in A (张家村)": "N N Y N Y N N Y",
+    "send an update to A's adopters": "N N Y N Y N N Y",
 }
 CASES = [
     pytest.param(role, operation, flag == "Y", id=f"{operation}-{role}")
@@ -506,6 +518,63 @@ def op_pairing(world: World, sender: str, tmp_path: Path) -> bool:
     return paired is not None
 
 
+def _offer_listing(world: World, offer: OfferKind) -> int:
+    """A new 预售 or 认养 listing in 龙角镇张家村 of a product of its own (the table shares one database)."""
+    name = f"测试{uuid.uuid4().hex[:6]}"
+    with world.sessions() as session, session.begin():
+        draft = ListingDraft(
+            place=Gazetteer.load(session).resolve_region("龙角镇张家村", None),
+            product_name=name,
+            variety="",
+            quantity=Quantity(Decimal(100), "斤"),
+            price=Price(300, "斤"),
+            supply_methods=SupplyMethod.DELIVERY,
+            contact_name="李xx",
+            contact_phone="17723635558",
+            household=HouseholdRef("王某某"),
+            offer=offer,
+            expected_month=date(today().year + 1, 1, 1),
+            terms="一头年猪，约200斤，腊月交付" if offer is OfferKind.ADOPTION else "",
+        )
+        CatalogWriter(session).write_all([draft])
+        return session.scalars(select(Listing.id).join(Product).where(Product.name == name)).one()
+
+
+def op_announce(world: World, sender: str, tmp_path: Path) -> bool:
+    listing_id = _offer_listing(world, OfferKind.IN_HAND)
+    try:
+        with world.sessions() as session, session.begin():
+            name = session.scalars(select(Product.name).join(Listing).where(Listing.id == listing_id)).one()
+            said = parse_expected("12月上市，预计500斤", name)
+            announce_expected(session, identify(session, sender), said, listing_id)
+    except OfferError:
+        return False
+    with world.sessions() as session:
+        return session.scalars(select(Listing.offer).where(Listing.id == listing_id)).one() == "预售"
+
+
+def op_harvest(world: World, sender: str, tmp_path: Path) -> bool:
+    listing_id = _offer_listing(world, OfferKind.PRE_ORDER)
+    try:
+        with world.sessions() as session, session.begin():
+            confirm_harvest(session, identify(session, sender), listing_id, Quantity(Decimal(80), "斤"))
+    except OfferError:
+        return False
+    with world.sessions() as session:
+        return session.scalars(select(Listing.offer).where(Listing.id == listing_id)).one() == "现货"
+
+
+def op_adoption_update(world: World, sender: str, tmp_path: Path) -> bool:
+    listing_id = _offer_listing(world, OfferKind.ADOPTION)
+    try:
+        with world.sessions() as session, session.begin():
+            send_update(session, identify(session, sender), listing_id, "猪已经长到150斤了")
+    except OfferError:
+        return False
+    with world.sessions() as session:
+        return session.scalar(select(AdoptionUpdate.id).where(AdoptionUpdate.listing_id == listing_id)) is not None
+
+
 OPERATIONS: dict[str, Callable[[World, str, Path], bool]] = {
     "search the catalogue": op_search,
     "place an order": op_order,
@@ -532,6 +601,9 @@ OPERATIONS: dict[str, Callable[[World, str, Path], bool]] = {
     "pair a firm with a village": op_pairing,
     "see a union's budget": union_operation("see", SENDERS["buyer"]),
     "set a union's member count": union_operation("set", SENDERS["buyer"]),
+    "announce a harvest in A (张家村)": op_announce,
+    "confirm a harvest in A (张家村)": op_harvest,
+    "send an update to A's adopters": op_adoption_update,
 }
 
 

@@ -449,14 +449,15 @@ def _order_by_typed_answers(fake: FakeTelegram, user: int, quantity: str, unit: 
 
 
 def test_a_typed_pick_after_a_search_orders_that_result(telegram: RunningBot, fake: FakeTelegram, bot: Bot) -> None:
-    (found,) = say(fake, 8105, "哪里有黑木耳")
+    # 8110: this test's own buyer (8105 must have no order in the unpaid-order test, whatever the order).
+    (found,) = say(fake, 8110, "哪里有黑木耳")
     second = re.search(r"2\. (\S+) 黑木耳", found.text or "")
     assert second, found.text
     listing_id, stock = _listing_at(bot, "黑木耳", second[1])
-    (asked,) = say(fake, 8105, "就要第二个")
+    (asked,) = say(fake, 8110, "就要第二个")
     assert f"{second[1]}的黑木耳还剩" in (asked.text or "") and "要订多少" in (asked.text or "")
-    assert "下单成功" in _order_by_typed_answers(fake, 8105, "20斤", "县教委机关食堂", "送货上门")
-    (order,) = _telegram_orders(bot, 8105)
+    assert "下单成功" in _order_by_typed_answers(fake, 8110, "20斤", "县教委机关食堂", "送货上门")
+    (order,) = _telegram_orders(bot, 8110)
     assert (order.listing_id, order.quantity, order.supply_method) == (listing_id, Decimal(20), SupplyMethod.DELIVERY)
     assert _listing_at(bot, "黑木耳", second[1])[1] == stock - 20
 

@@ -24,7 +24,12 @@ def cmd_actions(ctx: Context, args: argparse.Namespace) -> int:
     host = args.host or settings.action_server_host
     port = args.port or settings.action_server_port
     print(f"动作服务器在 {host}:{port} 监听，Ctrl-C 停止。", flush=True)
-    services = make_services(ctx.sessions, OrderRules.from_settings(settings), settings.report_grace_days)
+    services = make_services(
+        ctx.sessions,
+        OrderRules.from_settings(settings),
+        settings.report_grace_days,
+        settings.union_budget_per_member_fen,
+    )
     run(build_executor(services), settings.action_server_token, host, port)
     return 0
 

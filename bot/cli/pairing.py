@@ -9,9 +9,10 @@ from datetime import date
 from pathlib import Path
 
 from bot.cli.context import Commands, Context, print_line
-from fupin.pairing.importing import import_pairing_file, parse_day
+from fupin.pairing.importing import import_pairing_file
 from fupin.pairing.register import PairingError, add_pairing, end_pairing, pairing_views
 from fupin.pairing.workbook import write_pairing_report
+from fupin.parsing import parse_day
 from fupin.periods import YEARS, today
 from fupin.reporting.formatting import yuan
 from fupin.setup import init_database

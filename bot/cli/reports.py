@@ -126,8 +126,9 @@ def cmd_report_overview(ctx: Context, args: argparse.Namespace) -> int:
     period = _quarter(args.quarter)
     init_database(ctx.engine, ctx.sessions)
     with ctx.sessions() as session:
-        paths = write_overview(session, period, Path(args.out))
-        for line in overview(session, period).summary_lines():
+        per_member = ctx.settings.union_budget_per_member_fen
+        paths = write_overview(session, period, Path(args.out), union_per_member_fen=per_member)
+        for line in overview(session, period, union_per_member_fen=per_member).summary_lines():
             print_line(line)
     print_line("已生成：")
     for path in paths:

@@ -48,7 +48,10 @@ class DialogueRuntime:
         engine = make_engine(settings.database_url)
         try:
             services = make_services(
-                make_session_factory(engine), OrderRules.from_settings(settings), settings.report_grace_days
+                make_session_factory(engine),
+                OrderRules.from_settings(settings),
+                settings.report_grace_days,
+                settings.union_budget_per_member_fen,
             )
             assistant = Assistant.load(
                 model_path(settings),

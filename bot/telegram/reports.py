@@ -208,13 +208,13 @@ def _admin_request(args: list[str]) -> tuple[AdminRequest, Period, str]:
 
 
 def _admin_files(
-    sessions: sessionmaker[Session], kind: AdminRequest, period: Period, place: str, folder: Path
+    sessions: sessionmaker[Session], kind: AdminRequest, period: Period, place: str, folder: Path, per_member: int
 ) -> _Outgoing:
     report: QuarterReport
     with sessions() as session:
         if kind is AdminRequest.OVERVIEW:
-            paths = write_overview(session, period, folder)
-            text = "\n".join(overview(session, period).summary_lines())
+            paths = write_overview(session, period, folder, union_per_member_fen=per_member)
+            text = "\n".join(overview(session, period, union_per_member_fen=per_member).summary_lines())
             captions = [
                 texts.OVERVIEW_CAPTION.format(period=period.label) if p.suffix == ".xlsx" else "" for p in paths
             ]
@@ -253,7 +253,15 @@ async def _admin_report(context: Context, chat_id: int, args: list[str]) -> None
         return
     with tempfile.TemporaryDirectory(prefix="fupin-report-") as folder:
         try:
-            outgoing = await asyncio.to_thread(_admin_files, runtime.sessions, kind, period, place, Path(folder))
+            outgoing = await asyncio.to_thread(
+                _admin_files,
+                runtime.sessions,
+                kind,
+                period,
+                place,
+                Path(folder),
+                runtime.settings.union_budget_per_member_fen,
+            )
         except ReportInputError as exc:
             await chat.say(context.bot, chat_id, str(exc))
             return

@@ -17,7 +17,7 @@ from fupin.models import Listing, Product, utcnow
 from fupin.outreach.users import Identity
 from fupin.parsing import parse_quantity
 from fupin.places import Gazetteer
-from fupin.values import MAX_PRICE_FEN, MAX_QUANTITY, Price, Quantity, format_yuan, quantity_problem
+from fupin.values import MAX_PRICE_FEN, MAX_QUANTITY, OfferKind, Price, Quantity, format_yuan, quantity_problem
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +210,13 @@ def plan(
     listing = session.get(Listing, listing_id)
     if listing is None:
         raise StockError("这条供货信息已不存在。")
+    if quantity is not None and listing.offer == OfferKind.PRE_ORDER.value:
+        # A pre-sale's figures are the expected harvest and its pre-orders: only the harvest replaces them.
+        name = listing.product.name
+        raise StockError(
+            f"{listing.place_label}的{name}是预售产品，库存以收获为准：收获后请说“{name}实际收获多少{listing.unit}”；"
+            f"预计数量有变，请说“{name}几月上市，预计多少{listing.unit}”。"
+        )
     if quantity is not None:
         if quantity.unit != listing.unit:
             raise StockError(f"{listing.product.name}按“{listing.unit}”计，请用{listing.unit}说数量。")

@@ -13,7 +13,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fupin.models import Shipment, utcnow
-from fupin.parsing import normalize_text
+from fupin.parsing import normalize_text, parse_day
 from fupin.spreadsheets.grid import RowIssue, SpreadsheetError, column_label, header_key, read_sheets
 
 logger = logging.getLogger(__name__)
@@ -245,7 +245,7 @@ def _check_row(
             Field.TRACKING_NO,
             f"单号“{values[Field.TRACKING_NO]}”不对（应为8–40位字母或数字）" if number else "缺少单号",
         )
-    shipped_on = _date_of(values[Field.SHIPPED_ON])
+    shipped_on = parse_day(values[Field.SHIPPED_ON])
     if shipped_on is None:
         issue(Field.SHIPPED_ON, f"无法识别的日期“{values[Field.SHIPPED_ON]}”（应填如 2019-09-01）")
     weight = _amount(values[Field.WEIGHT])
@@ -264,16 +264,6 @@ def _check_row(
         weight_grams=int(grams.quantize(Decimal(1), rounding=ROUND_HALF_UP)),
         fee_fen=int(fee * 100),
     )
-
-
-def _date_of(text: str) -> date | None:
-    head = text.strip().split(" ")[0].split("T")[0]
-    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日"):
-        try:
-            return datetime.strptime(head, fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 def _amount(text: str) -> Decimal | None:

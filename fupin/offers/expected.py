@@ -146,6 +146,8 @@ def announce_expected(
     name, mine = managed_listings(session, identity, harvest.product)
     if listing_id is not None:
         mine = [li for li in mine if li.id == listing_id]
+        if not mine:  # a listing chosen by its id that this person does not manage: never a new one instead
+            raise OfferError("您只能登记自己负责的村（乡镇）的预售。")
     adoptions = [li for li in mine if li.offer == OfferKind.ADOPTION.value]
     mine = [li for li in mine if li.offer != OfferKind.ADOPTION.value]
     if len(mine) > 1:

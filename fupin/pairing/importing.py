@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from fupin.pairing.register import PairingError, firm_problem, pair, pairable_buyer, resolve_village
-from fupin.parsing import normalize_text, parse_phone
+from fupin.parsing import normalize_text, parse_day, parse_phone
 from fupin.places import Gazetteer, Place
 from fupin.spreadsheets.forms import FormColumn, FormSpec, FormTable, locate_form
 from fupin.spreadsheets.grid import RowIssue
@@ -82,17 +82,6 @@ class PairingImport:
         if self.applied and self.buyers_created:
             out.append(f"  新登记采购单位：{'、'.join(self.buyers_created)}")
         return out + [f"  - {issue}" for issue in self.issues]
-
-
-def parse_day(text: str) -> date | None:
-    """A date cell (2019-09-01, 2019/9/1, 2019.9.1, 2019年9月1日, or a spreadsheet datetime); None if unreadable."""
-    head = normalize_text(text).strip().split(" ")[0].split("T")[0]
-    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日"):
-        try:
-            return datetime.strptime(head, fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 def import_pairing_file(session: Session, path: Path, today: date, strict: bool = False) -> PairingImport:

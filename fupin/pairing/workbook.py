@@ -19,6 +19,7 @@ from fupin.periods import Period
 from fupin.reporting.attachment2 import yuan_cell
 from fupin.reporting.formatting import yuan
 from fupin.settings import TIMEZONE
+from fupin.spreadsheets.forms import MONEY_FORMAT
 from fupin.values import BuyerCategory
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,6 @@ HEADER = ("序号", "企业名称", "乡镇（街道）", "村（社区）", "�
           "第1季度", "第2季度", "第3季度", "第4季度", "全年合计", "采购笔数")  # fmt: skip
 FIRST_QUARTER_COLUMN = HEADER.index("第1季度") + 1
 NOT_PAIRED = "未结对"  # a quarter the pairing was not in force: nothing to count, which is not 0
-_MONEY = "#,##0.00"
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def write_pairing_report(session: Session, year: int, path: Path) -> list[YearLi
     for row in sheet.iter_rows(min_row=4, min_col=FIRST_QUARTER_COLUMN, max_col=FIRST_QUARTER_COLUMN + 4):
         for cell in row:
             if not isinstance(cell.value, str):
-                cell.number_format = _MONEY
+                cell.number_format = MONEY_FORMAT
     for row in sheet.iter_rows(min_row=4, min_col=6, max_col=7):
         for cell in row:
             cell.number_format = "yyyy-mm-dd"
@@ -144,11 +144,11 @@ def write_pairing_sheet(sheet: Worksheet, figures: PairingFigures, title: str, m
     for cells in overview_rows(figures):
         sheet.append(cells)
         sheet.cell(row=sheet.max_row, column=6).number_format = "yyyy-mm-dd"
-        sheet.cell(row=sheet.max_row, column=8).number_format = _MONEY
+        sheet.cell(row=sheet.max_row, column=8).number_format = MONEY_FORMAT
     sheet.append(
         ["", "合计", "", "", "", "", sum(line.purchases for line in figures.lines), yuan_cell(figures.amount_fen)]
     )
-    sheet.cell(row=sheet.max_row, column=8).number_format = _MONEY
+    sheet.cell(row=sheet.max_row, column=8).number_format = MONEY_FORMAT
     if figures.without_purchases:
         sheet.append([])
         sheet.append(

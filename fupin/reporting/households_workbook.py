@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -25,13 +25,10 @@ from fupin.reporting.households import (
     Tally,
 )
 from fupin.settings import TIMEZONE
+from fupin.spreadsheets.forms import CELL_BORDER, MONEY_FORMAT, PERCENT_FORMAT
 
 logger = logging.getLogger(__name__)
 
-_THIN = Side(style="thin")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_MONEY = "#,##0.00"
-_PERCENT = "0.0%"
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 HOUSEHOLD_COLUMNS = (
@@ -70,7 +67,7 @@ def _title(sheet: Worksheet, title: str, subtitle: str, columns: int) -> None:
 def _header_cell(sheet: Worksheet, row: int, column: int, value: str) -> None:
     cell = sheet.cell(row=row, column=column, value=value)
     cell.font = Font(bold=True)
-    cell.border = _BORDER
+    cell.border = CELL_BORDER
     cell.alignment = _CENTER
 
 
@@ -78,7 +75,7 @@ def _data_row(sheet: Worksheet, values: list[object], formats: dict[int, str]) -
     sheet.append(values)
     for index in range(1, len(values) + 1):
         cell = sheet.cell(row=sheet.max_row, column=index)
-        cell.border = _BORDER
+        cell.border = CELL_BORDER
         if index in formats and isinstance(cell.value, (int, float, Decimal)):
             cell.number_format = formats[index]
 
@@ -159,7 +156,7 @@ def _households_sheet(sheet: Worksheet, report: HouseholdReport, title: str, sub
         sheet.merge_cells(start_row=3, start_column=first, end_row=3, end_column=first + len(GROUP_COLUMNS) - 1)
         for offset, name in enumerate(GROUP_COLUMNS):
             _header_cell(sheet, 4, first + offset, name)
-    money = {len(HOUSEHOLD_COLUMNS) + 2 + n * len(GROUP_COLUMNS): _MONEY for n in range(len(groups))}
+    money = {len(HOUSEHOLD_COLUMNS) + 2 + n * len(GROUP_COLUMNS): MONEY_FORMAT for n in range(len(groups))}
     for number, entry in enumerate(report.households, start=1):
         _data_row(sheet, household_cells(number, entry, quarters), money)
     _note(sheet, notes(report), columns)
@@ -175,7 +172,7 @@ def _places_sheet(
     _title(sheet, title, subtitle, len(headers))
     for index, name in enumerate(headers, start=1):
         _header_cell(sheet, 3, index, name)
-    formats = {len(place) + 6: _PERCENT, len(place) + 7: _MONEY}
+    formats = {len(place) + 6: PERCENT_FORMAT, len(place) + 7: MONEY_FORMAT}
     for number, row in enumerate(rows, start=1):
         where: list[object] = [number, row.township] + ([row.village or "（乡镇直属）"] if villages else [])
         _data_row(sheet, [*where, "是" if row.deep_poverty else "", *tally_cells(row.tally)], formats)
@@ -211,7 +208,7 @@ def write_beneficiaries_sheet(sheet: Worksheet, figures: Beneficiaries, title: s
     _title(sheet, title, subtitle, len(headers))
     for index, name in enumerate(headers, start=1):
         _header_cell(sheet, 3, index, name)
-    formats = {7: _PERCENT, 8: _MONEY}
+    formats = {7: PERCENT_FORMAT, 8: MONEY_FORMAT}
     _data_row(sheet, ["全县合计", *tally_cells(figures.total)], formats)
     _data_row(sheet, ["其中：深度贫困镇村", *tally_cells(figures.deep)], formats)
     _note(

@@ -25,7 +25,13 @@ from fupin.reporting.sales import Progress, percent, progress
 from fupin.reporting.submissions import Submission, submissions
 from fupin.unions.budget import UnionBudget, union_budgets
 from fupin.unions.wording import overview_lines as union_lines
-from fupin.values import ANNUAL_TARGET_FEN, DEEP_POVERTY_TARGET_FEN, BuyerCategory, Channel
+from fupin.values import (
+    ANNUAL_TARGET_FEN,
+    DEEP_POVERTY_TARGET_FEN,
+    UNION_BUDGET_PER_MEMBER_FEN,
+    BuyerCategory,
+    Channel,
+)
 
 CHANNEL_NAMES: dict[Channel, str] = {
     Channel.WUJIN: "“五进”对接直销",
@@ -226,8 +232,11 @@ def _lead_unit_amounts(session: Session, start: date, end: date) -> dict[str, in
     return {unit: int(amount or 0) for unit, amount in session.execute(query)}
 
 
-def overview(session: Session, period: Period) -> Overview:
-    """The county's figures for a quarter and the year to date against the plan, and who has reported."""
+def overview(session: Session, period: Period, *, union_per_member_fen: int = UNION_BUDGET_PER_MEMBER_FEN) -> Overview:
+    """The county's figures for a quarter and the year to date against the plan, and who has reported.
+
+    `union_per_member_fen`: a union's budget per member (the caller's UNION_BUDGET_PER_MEMBER_YUAN).
+    """
     require_quarter(period)
     quarter = progress(session, period)
     year = _year_to_date(session, period)
@@ -275,6 +284,6 @@ def overview(session: Session, period: Period) -> Overview:
         logistics=logistics_figures(session, period),
         pairings=pairing_figures(session, period),
         beneficiaries=beneficiaries(session, Period(period.year).start, period.end),
-        unions=tuple(union_budgets(session, period.year, until=period.end)),
+        unions=tuple(union_budgets(session, period.year, per_member=union_per_member_fen, until=period.end)),
         complaints=complaint_figures(session, period.start, period.end),
     )

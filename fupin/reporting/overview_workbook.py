@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
@@ -22,20 +22,17 @@ from fupin.reporting.households_workbook import write_beneficiaries_sheet
 from fupin.reporting.overview import CHANNEL_NAMES, Overview, ProgressLine, ReporterStatus, overview, ratio
 from fupin.reporting.sales import percent, wan
 from fupin.settings import TIMEZONE
+from fupin.spreadsheets.forms import CELL_BORDER, MONEY_FORMAT, PERCENT_FORMAT
 from fupin.values import (
     ANNUAL_TARGET_FEN,
     CHANNEL_TARGETS_WAN,
     DEEP_POVERTY_TARGET_FEN,
+    UNION_BUDGET_PER_MEMBER_FEN,
     ComplaintCategory,
     format_yuan,
 )
 
 logger = logging.getLogger(__name__)
-
-_THIN = Side(style="thin")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_MONEY = "#,##0.00"
-_PERCENT = "0.0%"
 
 
 def _table(
@@ -59,14 +56,14 @@ def _table(
     for index, width in enumerate(widths, start=1):
         cell = sheet.cell(row=3, column=index)
         cell.font = Font(bold=True)
-        cell.border = _BORDER
+        cell.border = CELL_BORDER
         cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
         sheet.column_dimensions[get_column_letter(index)].width = width
     for values in rows:
         sheet.append(values)
         for index in range(1, len(headers) + 1):
             cell = sheet.cell(row=sheet.max_row, column=index)
-            cell.border = _BORDER
+            cell.border = CELL_BORDER
             if index in formats and isinstance(cell.value, (int, float, Decimal)):
                 cell.number_format = formats[index]
     if note:
@@ -145,7 +142,15 @@ def write_overview_workbook(view: Overview, path: Path) -> None:
         made,
         ["项目", "本季度", "季度目标", "季度完成率", "本年累计", "年度目标", "年度完成率", "占全县（本年累计）"],
         rows,
-        {2: _MONEY, 3: _MONEY, 4: _PERCENT, 5: _MONEY, 6: _MONEY, 7: _PERCENT, 8: _PERCENT},
+        {
+            2: MONEY_FORMAT,
+            3: MONEY_FORMAT,
+            4: PERCENT_FORMAT,
+            5: MONEY_FORMAT,
+            6: MONEY_FORMAT,
+            7: PERCENT_FORMAT,
+            8: PERCENT_FORMAT,
+        },
         [30, 16, 18, 12, 16, 18, 12, 16],
         _targets_note(),
     )
@@ -167,7 +172,7 @@ def write_overview_workbook(view: Overview, path: Path) -> None:
             "报送金额",
         ],
         [_reporter_row(n, t, t.deep_poverty) for n, t in enumerate(view.townships, start=1)],
-        {4: _MONEY, 5: _MONEY, 10: _MONEY},
+        {4: MONEY_FORMAT, 5: MONEY_FORMAT, 10: MONEY_FORMAT},
         [6, 16, 10, 16, 16, 10, 18, 10, 10, 16],
     )
     done, missing = view.submitted_lead_units, view.missing_lead_units
@@ -177,7 +182,7 @@ def write_overview_workbook(view: Overview, path: Path) -> None:
         f"{made}    附件3已报送{len(done)}个，未报送{len(missing)}个",
         ["序号", "牵头单位", "本季度采购额", "本年累计", "附件3报送", "报送时间", "报送方式", "报送条数", "报送金额"],
         [_reporter_row(n, u, None) for n, u in enumerate(view.lead_units, start=1)],
-        {3: _MONEY, 4: _MONEY, 9: _MONEY},
+        {3: MONEY_FORMAT, 4: MONEY_FORMAT, 9: MONEY_FORMAT},
         [6, 26, 16, 16, 10, 18, 10, 10, 16],
     )
     _complaints_sheet(book.create_sheet("质量投诉"), view, made)
@@ -214,7 +219,7 @@ def _logistics_sheet(sheet: Worksheet, figures: LogisticsFigures, title: str, ma
         made + (f"    有单号占比{percent(figures.tracked, figures.delivered)}" if figures.delivered else ""),
         ["序号", "承运方", "乡镇（街道）", "件数", "重量（千克）", "物流费用"],
         rows,
-        {5: "#,##0.0", 6: _MONEY},
+        {5: "#,##0.0", 6: MONEY_FORMAT},
         [6, 16, 16, 10, 14, 16],
         note,
     )
@@ -234,7 +239,7 @@ def _unions_sheet(sheet: Worksheet, view: Overview, made: str) -> None:
         ["序号", "工会", "会员人数", "年度额度", "结对帮扶村", "深度贫困镇村", "已用合计", "完成率", "还剩",
          "其他村产品（不计入）"],
         rows,
-        {4: _MONEY, 5: _MONEY, 6: _MONEY, 7: _MONEY, 8: _PERCENT, 9: _MONEY, 10: _MONEY},
+        {4: MONEY_FORMAT, 5: MONEY_FORMAT, 6: MONEY_FORMAT, 7: MONEY_FORMAT, 8: PERCENT_FORMAT, 9: MONEY_FORMAT, 10: MONEY_FORMAT},
         [6, 26, 10, 16, 16, 16, 16, 10, 16, 18],
         "注：按方案“进家庭”，工会经费原则上按人均标准用于直购帮扶的镇村或深度贫困镇（村）的贫困户农特产品。"
         "已用为本年在结对帮扶村（购买当日结对有效）和深度贫困镇村的采购；其他村的采购单列，不计入额度。",
@@ -258,15 +263,17 @@ def _complaints_sheet(sheet: Worksheet, view: Overview, made: str) -> None:
         f"{made}    本季度提出的投诉共{figures.total}件",
         ["序号", "乡镇（街道）", *(c.value for c in categories), "合计"],
         rows,
-        {len(categories) + 3: _PERCENT},
+        {len(categories) + 3: PERCENT_FORMAT},
         [10, 16, *([10.0] * len(categories)), 10],
         "注：按投诉提出的日期计入季度；乡镇为所投诉订单的供货地。3天内解决指提出后3天内供货方答复处理结果（已解决）或结案。",
     )
 
 
-def write_overview(session: Session, period: Period, out_dir: Path) -> list[Path]:
-    """Write the quarter's overview: one workbook (总体情况, 各乡镇, 牵头单位, 物流) and two PNG charts."""
-    view = overview(session, period)
+def write_overview(
+    session: Session, period: Period, out_dir: Path, *, union_per_member_fen: int = UNION_BUDGET_PER_MEMBER_FEN
+) -> list[Path]:
+    """Write the quarter's overview: one workbook (总体情况, 各乡镇, 牵头单位, 物流, …) and two PNG charts."""
+    view = overview(session, period, union_per_member_fen=union_per_member_fen)
     out_dir.mkdir(parents=True, exist_ok=True)
     workbook = out_dir / f"{period.code}消费扶贫总体情况.xlsx"
     write_overview_workbook(view, workbook)

@@ -168,8 +168,11 @@ class FormSheet:
     total: Sequence[object] | None = None
 
 
+# The look every workbook of the programme shares: thin cell borders, yuan with two decimals, percentages.
 _THIN = Side(style="thin")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+CELL_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+MONEY_FORMAT = "#,##0.00"
+PERCENT_FORMAT = "0.0%"
 
 
 def write_form_sheet(sheet: Worksheet, spec: FormSpec, form: FormSheet) -> None:
@@ -193,7 +196,7 @@ def write_form_sheet(sheet: Worksheet, spec: FormSpec, form: FormSheet) -> None:
     for index, column in enumerate(spec.columns, start=1):
         cell = sheet.cell(row=row, column=index, value=column.header)
         cell.font = Font(bold=True)
-        cell.border = _BORDER
+        cell.border = CELL_BORDER
         cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     lines = [*form.rows, *([form.total] if form.total is not None else [])]
@@ -203,7 +206,7 @@ def write_form_sheet(sheet: Worksheet, spec: FormSpec, form: FormSheet) -> None:
             cell = sheet.cell(row=row, column=index, value=value)
             if isinstance(value, str) and value.startswith("="):
                 cell.data_type = "s"  # a name or remark typed as "=…" stays text, never a live formula
-            cell.border = _BORDER
+            cell.border = CELL_BORDER
             if column.number_format and value not in (None, ""):
                 cell.number_format = column.number_format
     note_row = row + 2  # one blank row between the table and the notes, as in the seed

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from fupin.models import Buyer, Pairing, SaleRecord, Township, UnionMembers, Village
 from fupin.periods import Period
 from fupin.reporting.rows import counted_sales
-from fupin.settings import TIMEZONE, Settings
+from fupin.settings import TIMEZONE
 from fupin.unions.members import is_union, latest_members, not_a_union
 from fupin.values import BuyerCategory
 
@@ -64,11 +64,6 @@ class UnionBudget:
     def below_half(self) -> bool:
         """A budget of which less than half has been spent on what counts."""
         return self.budget_fen > 0 and 2 * self.counted_fen < self.budget_fen
-
-
-def per_member_fen() -> int:
-    """The amount per member from the environment (UNION_BUDGET_PER_MEMBER_YUAN), for callers that pass none."""
-    return Settings.from_env().union_budget_per_member_fen
 
 
 def _year_end(year: int) -> datetime:
@@ -115,11 +110,11 @@ def _amounts(session: Session, year: int, until: date | None, buyer_id: int | No
 
 
 def union_budget(
-    session: Session, buyer_id: int, year: int, *, until: date | None = None, per_member: int | None = None
+    session: Session, buyer_id: int, year: int, *, per_member: int, until: date | None = None
 ) -> UnionBudget:
     """The union's budget and purchases of the year (sold before `until`, when given); raises UnionError.
 
-    `per_member`: the amount per member in fen (default: the setting).
+    `per_member`: the amount per member in fen (the caller's settings, UNION_BUDGET_PER_MEMBER_YUAN).
     """
     union = session.get(Buyer, buyer_id)
     if union is None:
@@ -127,23 +122,22 @@ def union_budget(
     if not is_union(union):
         raise not_a_union(union)
     paired, deep, other = _amounts(session, year, until, buyer_id).get(buyer_id, (0, 0, 0))
-    fen = per_member if per_member is not None else per_member_fen()
-    return UnionBudget(union.id, union.name, year, members_for_year(session, union.id, year), fen, paired, deep, other)
+    members = members_for_year(session, union.id, year)
+    return UnionBudget(union.id, union.name, year, members, per_member, paired, deep, other)
 
 
-def union_budgets(
-    session: Session, year: int, *, until: date | None = None, per_member: int | None = None
-) -> list[UnionBudget]:
+def union_budgets(session: Session, year: int, *, per_member: int, until: date | None = None) -> list[UnionBudget]:
     """Every union registered by the year's end or with purchases in it: the most complete first, then by name."""
     amounts = _amounts(session, year, until, None)
     registered = set(session.scalars(select(UnionMembers.buyer_id).where(UnionMembers.recorded_at < _year_end(year))))
     ids = registered | set(amounts)
     if not ids:
         return []
-    fen = per_member if per_member is not None else per_member_fen()
     unions = session.scalars(select(Buyer).where(Buyer.id.in_(ids), Buyer.category == BuyerCategory.FAMILY.value)).all()
     found = [
-        UnionBudget(u.id, u.name, year, members_for_year(session, u.id, year), fen, *amounts.get(u.id, (0, 0, 0)))
+        UnionBudget(
+            u.id, u.name, year, members_for_year(session, u.id, year), per_member, *amounts.get(u.id, (0, 0, 0))
+        )
         for u in unions
     ]
     return sorted(found, key=lambda b: (b.ratio is None, -(b.ratio or 0), b.name))

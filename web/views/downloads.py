@@ -18,7 +18,7 @@ from fupin.reporting.overview import overview
 from fupin.reporting.overview_workbook import write_overview_workbook
 from fupin.reporting.quarter import known_lead_units
 from fupin.settings import TIMEZONE
-from web.context import in_session, require_admin, user_of
+from web.context import console_of, in_session, require_admin, user_of
 from web.render import render
 from web.views.common import quarter_of_request
 
@@ -71,12 +71,12 @@ def purchases_file(session: Session, period: Period, lead_unit: str) -> tuple[by
         return path.read_bytes(), name
 
 
-def overview_file(session: Session, period: Period) -> tuple[bytes, str]:
+def overview_file(session: Session, period: Period, per_member: int) -> tuple[bytes, str]:
     """The quarter's overview workbook, as `report overview` writes it."""
     name = f"{period.code}消费扶贫总体情况.xlsx"
     with tempfile.TemporaryDirectory(prefix="fupin-web-") as folder:
         path = Path(folder) / name
-        write_overview_workbook(overview(session, period), path)
+        write_overview_workbook(overview(session, period, union_per_member_fen=per_member), path)
         return path.read_bytes(), name
 
 
@@ -123,7 +123,8 @@ async def download_overview(request: aioweb.Request) -> aioweb.Response:
     """GET /downloads/overview.xlsx?quarter=: the overview workbook (admins)."""
     require_admin(request)
     period = quarter_of_request(request)
-    return _attachment(*await in_session(request, lambda s: overview_file(s, period)))
+    per_member = console_of(request).settings.union_budget_per_member_fen
+    return _attachment(*await in_session(request, lambda s: overview_file(s, period, per_member)))
 
 
 def add_routes(app: aioweb.Application) -> None:

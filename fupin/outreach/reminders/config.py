@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from fupin.periods import Period
 from fupin.settings import PROJECT_ROOT, Settings
+from fupin.values import UNION_BUDGET_PER_MEMBER_FEN
 
 DEFAULT_CATCH_UP = timedelta(days=1)
 DEFAULT_LOOKBACK = timedelta(days=7)
@@ -32,7 +33,9 @@ class ReminderConfig:
     payment_weekday: int = 1  # ISO weekday: 1 = Monday
     payment_lead_day: int = 1  # day of the month of the lead units' list
     complaint_remind_days: int = 3  # a complaint unhandled for longer is reminded daily; 0 = never
-    union_budget_per_member_fen: int = 50_000  # a union's yearly budget per member (UNION_BUDGET_PER_MEMBER_YUAN)
+    union_budget_per_member_fen: int = (
+        UNION_BUDGET_PER_MEMBER_FEN  # a union's yearly budget per member (UNION_BUDGET_PER_MEMBER_YUAN)
+    )
     overview_dir: Path = PROJECT_ROOT / "var" / "overviews"
 
     @classmethod

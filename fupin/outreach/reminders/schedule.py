@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from sqlalchemy.orm import Session
 
@@ -69,7 +70,7 @@ def run_due(
     if now.tzinfo is None:
         raise ValueError("naive datetime: pass an aware one")
     config = config or ReminderConfig()
-    writer = overview_writer or write_overview
+    writer = overview_writer or partial(write_overview, union_per_member_fen=config.union_budget_per_member_fen)
     horizon = now - catch_up
     first_day = (horizon - lookback).astimezone(TIMEZONE).date()
     last_day = now.astimezone(TIMEZONE).date()
