@@ -30,7 +30,7 @@ from actions.unknown import say_unknown_product, unknown_product_in
 from fupin.catalog.search import ListingView
 from fupin.mentions import fold_width
 from fupin.models import Listing, utcnow
-from fupin.offers.wording import offer_line
+from fupin.offers.wording import available_phrase, offer_line
 from fupin.orders.buyers import clean_unit_name
 from fupin.orders.lifecycle import LOGISTICS_RULE, OrderError, Quote, quote
 from fupin.orders.overdue import unit_hold
@@ -381,8 +381,9 @@ class ActionAskQuantity(FupinAction):
                 dispatcher.utter_message(text="要订多少？比如“30斤”。")
                 return events
             left = Quantity(listing.remaining_quantity, listing.unit)
+            available = available_phrase(listing.offer, listing.expected_month, listing.terms, left)
             dispatcher.utter_message(
-                text=f"{listing.place_label}的{listing.product.name}还剩{left}，{format_yuan(listing.price_fen)}元/{listing.unit}。要订多少{listing.unit}？"
+                text=f"{listing.place_label}的{listing.product.name}{available}，{format_yuan(listing.price_fen)}元/{listing.unit}。要订多少{listing.unit}？"
             )
         return events
 

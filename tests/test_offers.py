@@ -433,3 +433,13 @@ def test_a_pre_sale_takes_no_stock_count_and_its_pre_orders_never_expire(people:
         assert expire_unconfirmed(session, later, OrderRules()) == []
         order = session.scalars(select(Order).where(Order.order_no == number)).one()
         assert (order.status, order.reserved_quantity) == ("待确认", Decimal(100))
+
+
+def test_the_order_form_says_what_can_still_be_pre_ordered_or_adopted() -> None:
+    from fupin.offers.wording import available_phrase
+
+    left = Quantity(Decimal(5000), JIN)
+    assert available_phrase(OfferKind.PRE_ORDER, date(2026, 12, 1), "", left) == "预售（12月上市），还可预订5000斤"
+    pigs = Quantity(Decimal(8), "头")
+    assert available_phrase("认养", date(2027, 1, 1), PIG_TERMS, pigs) == f"认养（{PIG_TERMS}），还可认养8头"
+    assert available_phrase(OfferKind.IN_HAND, None, "", left) == "还剩5000斤"

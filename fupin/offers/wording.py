@@ -33,6 +33,17 @@ def offer_tag(offer: OfferKind | str, expected_month: date | None) -> str:
     return ""
 
 
+def available_phrase(offer: OfferKind | str, expected_month: date | None, terms: str, left: Quantity) -> str:
+    """What the order form says is left: 还剩300斤 / 预售（12月上市），还可预订5000斤 / 认养（…），还可认养8头."""
+    kind = OfferKind(offer)
+    if kind is OfferKind.PRE_ORDER:
+        when = f"（{expected_month.month}月上市）" if expected_month else ""
+        return f"预售{when}，还可预订{left}"
+    if kind is OfferKind.ADOPTION:
+        return f"认养（{terms}），还可认养{left}" if terms else f"认养，还可认养{left}"
+    return f"还剩{left}"
+
+
 def expected_done(product: str, place: str, quantity: Quantity, month: date, price_fen: int, unit: str) -> str:
     """What announcing an expected harvest did."""
     return (

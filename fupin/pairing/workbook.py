@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from fupin.periods import Period
 from fupin.reporting.attachment2 import yuan_cell
 from fupin.reporting.formatting import yuan
 from fupin.settings import TIMEZONE
-from fupin.spreadsheets.forms import MONEY_FORMAT
+from fupin.spreadsheets.forms import MONEY_FORMAT, title_rows
 from fupin.values import BuyerCategory
 
 logger = logging.getLogger(__name__)
@@ -71,11 +71,8 @@ def write_pairing_report(session: Session, year: int, path: Path) -> list[YearLi
     book = Workbook()
     sheet = book.active
     sheet.title = "百企帮百村"
-    sheet.append([f"云阳县{year}年“百企帮百村”结对采购情况"])
-    sheet.merge_cells(f"A1:{get_column_letter(len(HEADER))}1")
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet["A1"].alignment = Alignment(horizontal="center")
-    sheet.append([f"生成时间：{datetime.now(TIMEZONE):%Y-%m-%d %H:%M}    金额单位：元    结对{len(lines)}对"])
+    made = f"生成时间：{datetime.now(TIMEZONE):%Y-%m-%d %H:%M}    金额单位：元    结对{len(lines)}对"
+    title_rows(sheet, f"云阳县{year}年“百企帮百村”结对采购情况", made, len(HEADER))
     sheet.append(list(HEADER))
     for cell in sheet[3]:
         cell.font = Font(bold=True)
@@ -132,12 +129,8 @@ OVERVIEW_HEADER = ("序号", "企业名称", "乡镇（街道）", "村（社区
 
 def write_pairing_sheet(sheet: Worksheet, figures: PairingFigures, title: str, made: str) -> None:
     """The overview's 百企帮百村 sheet: each firm's pairing with its quarter's purchases, then the firms with none."""
-    last = get_column_letter(len(OVERVIEW_HEADER))
-    sheet.append([title])
-    sheet.merge_cells(f"A1:{last}1")
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet["A1"].alignment = Alignment(horizontal="center")
-    sheet.append([f"{made}    结对{len(figures.lines)}对，从结对村采购{yuan(figures.amount_fen)}"])
+    subtitle = f"{made}    结对{len(figures.lines)}对，从结对村采购{yuan(figures.amount_fen)}"
+    title_rows(sheet, title, subtitle, len(OVERVIEW_HEADER))
     sheet.append(list(OVERVIEW_HEADER))
     for cell in sheet[3]:
         cell.font = Font(bold=True)

@@ -25,7 +25,7 @@ from fupin.reporting.households import (
     Tally,
 )
 from fupin.settings import TIMEZONE
-from fupin.spreadsheets.forms import CELL_BORDER, MONEY_FORMAT, PERCENT_FORMAT
+from fupin.spreadsheets.forms import CELL_BORDER, MONEY_FORMAT, PERCENT_FORMAT, title_rows
 
 logger = logging.getLogger(__name__)
 
@@ -52,16 +52,6 @@ TALLY_COLUMNS = (
     "销售金额",
 )
 FIRST_DATA_ROW = 5  # 贫困户: title, subtitle, two header rows
-
-
-def _title(sheet: Worksheet, title: str, subtitle: str, columns: int) -> None:
-    last = get_column_letter(columns)
-    sheet.append([title])
-    sheet.merge_cells(f"A1:{last}1")
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet["A1"].alignment = Alignment(horizontal="center")
-    sheet.append([subtitle])
-    sheet.merge_cells(f"A2:{last}2")
 
 
 def _header_cell(sheet: Worksheet, row: int, column: int, value: str) -> None:
@@ -145,7 +135,7 @@ def _households_sheet(sheet: Worksheet, report: HouseholdReport, title: str, sub
     quarters = report.quarters
     groups = [f"第{q}季度" for q in quarters] + ["全年合计" if report.period.quarter is None else "合计"]
     columns = len(HOUSEHOLD_COLUMNS) + len(GROUP_COLUMNS) * len(groups)
-    _title(sheet, title, subtitle, columns)
+    title_rows(sheet, title, subtitle, columns)
     for index, name in enumerate(HOUSEHOLD_COLUMNS, start=1):
         _header_cell(sheet, 3, index, name)
         _header_cell(sheet, 4, index, "")
@@ -169,7 +159,7 @@ def _places_sheet(
 ) -> None:
     place = ["序号", "乡镇（街道）"] + (["村（社区）", "深度贫困镇村"] if villages else ["深度贫困镇"])
     headers = [*place, *TALLY_COLUMNS]
-    _title(sheet, title, subtitle, len(headers))
+    title_rows(sheet, title, subtitle, len(headers))
     for index, name in enumerate(headers, start=1):
         _header_cell(sheet, 3, index, name)
     formats = {len(place) + 6: PERCENT_FORMAT, len(place) + 7: MONEY_FORMAT}
@@ -205,7 +195,7 @@ def write_household_workbook(report: HouseholdReport, path: Path) -> None:
 def write_beneficiaries_sheet(sheet: Worksheet, figures: Beneficiaries, title: str, subtitle: str) -> None:
     """The overview's 受益贫困户 sheet: the county's beneficiaries and the deep-poverty part, year to date."""
     headers = ["项目", *TALLY_COLUMNS]
-    _title(sheet, title, subtitle, len(headers))
+    title_rows(sheet, title, subtitle, len(headers))
     for index, name in enumerate(headers, start=1):
         _header_cell(sheet, 3, index, name)
     formats = {7: PERCENT_FORMAT, 8: MONEY_FORMAT}

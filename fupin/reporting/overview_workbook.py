@@ -22,7 +22,7 @@ from fupin.reporting.households_workbook import write_beneficiaries_sheet
 from fupin.reporting.overview import CHANNEL_NAMES, Overview, ProgressLine, ReporterStatus, overview, ratio
 from fupin.reporting.sales import percent, wan
 from fupin.settings import TIMEZONE
-from fupin.spreadsheets.forms import CELL_BORDER, MONEY_FORMAT, PERCENT_FORMAT
+from fupin.spreadsheets.forms import CELL_BORDER, MONEY_FORMAT, PERCENT_FORMAT, title_rows
 from fupin.values import (
     ANNUAL_TARGET_FEN,
     CHANNEL_TARGETS_WAN,
@@ -45,13 +45,7 @@ def _table(
     widths: list[float],
     note: str = "",
 ) -> None:
-    last = get_column_letter(len(headers))
-    sheet.append([title])
-    sheet.merge_cells(f"A1:{last}1")
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet["A1"].alignment = Alignment(horizontal="center")
-    sheet.append([subtitle])
-    sheet.merge_cells(f"A2:{last}2")
+    title_rows(sheet, title, subtitle, len(headers))
     sheet.append(headers)
     for index, width in enumerate(widths, start=1):
         cell = sheet.cell(row=3, column=index)
@@ -69,7 +63,7 @@ def _table(
     if note:
         note_row = sheet.max_row + 2
         sheet.cell(row=note_row, column=1, value=note)
-        sheet.merge_cells(f"A{note_row}:{last}{note_row}")
+        sheet.merge_cells(f"A{note_row}:{get_column_letter(len(headers))}{note_row}")
         sheet.cell(row=note_row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
         sheet.row_dimensions[note_row].height = 60
     sheet.freeze_panes = "A4"

@@ -175,6 +175,17 @@ MONEY_FORMAT = "#,##0.00"
 PERCENT_FORMAT = "0.0%"
 
 
+def title_rows(sheet: Worksheet, title: str, subtitle: str, columns: int) -> None:
+    """A report sheet's first two rows: its title, bold and centred, and a subtitle, each across `columns`."""
+    last = get_column_letter(columns)
+    sheet.append([title])
+    sheet.merge_cells(f"A1:{last}1")
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A1"].alignment = Alignment(horizontal="center")
+    sheet.append([subtitle])
+    sheet.merge_cells(f"A2:{last}2")
+
+
 def write_form_sheet(sheet: Worksheet, spec: FormSpec, form: FormSheet) -> None:
     """Lay one form out on a worksheet as the seed does: label, title, meta row, header, rows, notes."""
     width = len(spec.columns)
