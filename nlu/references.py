@@ -49,17 +49,21 @@ _KEPT = frozenset({"rate_order", "cancel", "deny"})
 
 
 # A message that is only a parcel's tracking number (the answer to 请发邮政单号, "顺丰 SF…", "单号是…").
+# Spaces are removed first, so no two optional runs of spaces can backtrack against each other.
 _BARE_TRACKING = re.compile(
-    r"(?:(?:邮政|快递|邮件|运单)?单号(?:是|为)?[:：]?\s*)?(?:顺丰|中通|韵达|圆通|申通|京东|极兔|百世|德邦|邮政)?\s*"
+    r"(?:(?:邮政|快递|邮件|运单)?单号(?:是|为)?[:：]?)?(?:顺丰|中通|韵达|圆通|申通|京东|极兔|百世|德邦|邮政)?"
     r"(?:" + "|".join(TRACKING_PATTERNS) + r")"
 )
+# Longer than any tracking number with its words: not a bare one (and never scanned).
+_BARE_TRACKING_MAX = 40
 
 
 def referenced_intent(text: str, entities: list[dict[str, Any]], predicted: str) -> str | None:
     """The intent a message's complaint or order number makes it, None when the model's stands."""
     if text.startswith("/"):
         return None  # a button's payload says its intent itself
-    if _BARE_TRACKING.fullmatch(fold_width(text).strip()):
+    compact = "".join(fold_width(text).split())
+    if len(compact) <= _BARE_TRACKING_MAX and _BARE_TRACKING.fullmatch(compact):
         # Nothing but a tracking number: the carrier's number of the order being shipped (the model, unsure
         # of a number it has not seen, reads a bare 13-digit one as anything).
         return MANAGE_ORDER
