@@ -15,14 +15,13 @@ from actions.common import FupinAction, Services, button, entity_value, text_of,
 from actions.leaving import forget_order, stopped_form
 from actions.unknown import ASK_THE_COUNTY, say_unknown_product, unknown_product_in
 from fupin.catalog.search import ListingView, SearchResult, UnknownProduct
+from fupin.offers.wording import left_word
 from fupin.outreach.users import Identity
-from fupin.values import OfferKind, format_yuan
+from fupin.values import format_yuan
 
 logger = logging.getLogger(__name__)
 
 PAGE = 5
-# What the stock figure is: goods in hand, an expected harvest still to pre-order, adoptions still open.
-_LEFT_WORDS = {OfferKind.PRE_ORDER.value: "可预订", OfferKind.ADOPTION.value: "可认养"}
 
 
 def listing_text(number: int, view: ListingView) -> str:
@@ -32,7 +31,7 @@ def listing_text(number: int, view: ListingView) -> str:
     lines = [
         f"{number}. {view.place}{household} {view.product}{variety}"
         + (f"【{view.offer_tag}】" if view.offer_tag else ""),
-        f"   {_LEFT_WORDS.get(view.offer, '剩')}{view.remaining}，{format_yuan(view.price.fen)}元/{view.price.unit}"
+        f"   {left_word(view.offer)}{view.remaining}，{format_yuan(view.price.fen)}元/{view.price.unit}"
         + "".join(view.marks)
         + (f"，{view.rating.label()}" if view.rating else ""),
         f"   供货方式：{'、'.join(view.supply_methods)}",

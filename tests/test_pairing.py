@@ -20,6 +20,7 @@ from actions.pairing import ActionSetPairing
 from actions.search import ActionSearchProducts, listing_text
 from fupin.catalog.search import CatalogSearch
 from fupin.models import ORDER_SOURCE, REPORT_SOURCE, Buyer, Notification, Pairing, SaleRecord, User, Village
+from fupin.orders.buyers import buyer_of_user
 from fupin.outreach.reminders.kinds import ReminderKind
 from fupin.outreach.reminders.pairing import month_before
 from fupin.outreach.reminders.schedule import run_due
@@ -30,7 +31,6 @@ from fupin.pairing.importing import import_pairing_file
 from fupin.pairing.register import (
     PairingError,
     add_pairing,
-    buyer_of_user,
     end_pairing,
     open_pairings,
     paired_village_ids,

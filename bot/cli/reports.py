@@ -30,7 +30,7 @@ from fupin.reporting.kinds import ReportKind
 from fupin.reporting.locks import reopen_report
 from fupin.reporting.overdue_workbook import write_overdue_report
 from fupin.reporting.overview import overview
-from fupin.reporting.overview_workbook import write_overview
+from fupin.reporting.overview_workbook import write_overview_files
 from fupin.reporting.quarter import known_lead_units, lead_unit_report, township_report
 from fupin.reporting.sales_import import import_sales_report
 from fupin.reporting.versions import report_history, restore_version
@@ -126,9 +126,9 @@ def cmd_report_overview(ctx: Context, args: argparse.Namespace) -> int:
     period = _quarter(args.quarter)
     init_database(ctx.engine, ctx.sessions)
     with ctx.sessions() as session:
-        per_member = ctx.settings.union_budget_per_member_fen
-        paths = write_overview(session, period, Path(args.out), union_per_member_fen=per_member)
-        for line in overview(session, period, union_per_member_fen=per_member).summary_lines():
+        view = overview(session, period, union_per_member_fen=ctx.settings.union_budget_per_member_fen)
+        paths = write_overview_files(view, Path(args.out))
+        for line in view.summary_lines():
             print_line(line)
     print_line("已生成：")
     for path in paths:

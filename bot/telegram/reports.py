@@ -49,7 +49,7 @@ from fupin.reporting.form_writers import write_purchases_form, write_sales_form
 from fupin.reporting.formatting import yuan
 from fupin.reporting.kinds import ReportKind, SubmissionSource
 from fupin.reporting.overview import overview
-from fupin.reporting.overview_workbook import write_overview
+from fupin.reporting.overview_workbook import write_overview_files
 from fupin.reporting.quarter import QuarterReport, TownshipReport, lead_unit_report, township_report
 from fupin.reporting.sales_import import import_sales_report
 from fupin.reporting.submissions import submit_report, submitted
@@ -213,8 +213,9 @@ def _admin_files(
     report: QuarterReport
     with sessions() as session:
         if kind is AdminRequest.OVERVIEW:
-            paths = write_overview(session, period, folder, union_per_member_fen=per_member)
-            text = "\n".join(overview(session, period, union_per_member_fen=per_member).summary_lines())
+            view = overview(session, period, union_per_member_fen=per_member)
+            paths = write_overview_files(view, folder)
+            text = "\n".join(view.summary_lines())
             captions = [
                 texts.OVERVIEW_CAPTION.format(period=period.label) if p.suffix == ".xlsx" else "" for p in paths
             ]

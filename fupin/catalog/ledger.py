@@ -115,6 +115,10 @@ class Figures:
         """The least plan that covers what is delivered, promised and (with this figure) available."""
         return self.delivered + self.open_quantity + available
 
+    def plan_raise(self, available: Decimal) -> Decimal:
+        """How much the plan must rise to cover that floor (never a fall: a plan is only lowered by an import)."""
+        return max(self.planned, self.plan_floor(available)) - self.planned
+
 
 def lock(session: Session, listing_id: int) -> Figures:
     """Take the listing's row for this transaction and read its figures; raises LedgerError if it is gone."""
@@ -150,8 +154,14 @@ def _decimal(raw: Any) -> Decimal:
     return ZERO if raw is None else Decimal(raw)
 
 
-def _change_listing(session: Session, listing_id: int, available: Decimal, planned: Decimal = ZERO) -> None:
-    values: dict[str, Any] = {"updated_at": utcnow()}
+def change_listing(
+    session: Session, listing_id: int, available: Decimal, planned: Decimal = ZERO, **columns: Any
+) -> None:
+    """Add to a listing's available and planned figures (and set other columns) by one atomic UPDATE.
+
+    The caller records the matching move; never a value read earlier written back.
+    """
+    values: dict[str, Any] = {"updated_at": utcnow(), **columns}
     if available:
         values["remaining_quantity"] = Listing.remaining_quantity + available
     if planned:
@@ -222,7 +232,7 @@ def close_order(session: Session, order: Order, target: OrderStatus, user_id: in
             reason=f"订单{order.order_no}送达{_amount(order)}",
         )
     else:
-        _change_listing(session, order.listing_id, held)
+        change_listing(session, order.listing_id, held)
         verb = {OrderStatus.CANCELLED: "取消", OrderStatus.EXPIRED: "过期未确认"}.get(target, "拒绝")
         note = "" if held == Decimal(order.quantity) else f"（其中{_fmt(held)}{order.unit}仍计为库存）"
         move = Move(
@@ -304,8 +314,8 @@ def stocktake(session: Session, listing_id: int, counted: Decimal, user_id: int 
     promised = sum(held.values(), ZERO)
     available = counted - promised
     _set_held(session, held, {o: h for o, _q, h in orders})
-    planned = max(now.planned, now.plan_floor(available)) - now.planned
-    _change_listing(session, listing_id, available - now.available, planned)
+    planned = now.plan_raise(available)
+    change_listing(session, listing_id, available - now.available, planned)
     note = (
         f"清点还剩{_fmt(counted)}，其中{_fmt(promised)}已被未完成订单预订" if promised else f"清点还剩{_fmt(counted)}"
     )
@@ -331,7 +341,7 @@ def sold_out(session: Session, listing_id: int, user_id: int | None, reason: str
     now = lock(session, listing_id)
     orders = _open_orders(session, listing_id)
     _set_held(session, {o: ZERO for o, _q, _h in orders}, {o: h for o, _q, h in orders})
-    _change_listing(session, listing_id, -now.available)
+    change_listing(session, listing_id, -now.available)
     record(
         session,
         [
@@ -350,7 +360,7 @@ def sold_out(session: Session, listing_id: int, user_id: int | None, reason: str
 
 def new_batch(session: Session, listing_id: int, quantity: Decimal, user_id: int | None, reason: str = "") -> None:
     """新到X: available and planned +X by one atomic increment (NEW_BATCH)."""
-    _change_listing(session, listing_id, quantity, quantity)
+    change_listing(session, listing_id, quantity, quantity)
     record(
         session,
         [
@@ -371,8 +381,8 @@ def correct(session: Session, listing_id: int, available: Decimal, user_id: int 
     if available < 0:
         raise LedgerError("可售数量不能小于0。")
     now = lock(session, listing_id)
-    planned = max(now.planned, now.plan_floor(available)) - now.planned
-    _change_listing(session, listing_id, available - now.available, planned)
+    planned = now.plan_raise(available)
+    change_listing(session, listing_id, available - now.available, planned)
     record(
         session,
         [

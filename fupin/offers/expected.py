@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from fupin.catalog import ledger
 from fupin.catalog.search import ProductVocabulary
 from fupin.models import Listing, MoveKind, Product, SupplyContact, Township, Village
-from fupin.offers.moves import OfferError, open_pre_orders, plan_raise, shift
+from fupin.offers.moves import OfferError, open_pre_orders
 from fupin.offers.terms import TermsError, find_month
 from fupin.offers.wording import expected_done, month_label
 from fupin.outreach.users import Identity
@@ -181,11 +181,11 @@ def _expect(session: Session, identity: Identity, listing: Listing, harvest: Exp
     now = ledger.lock(session, listing.id)
     pre_ordered = sum((o.quantity for o in open_pre_orders(session, listing.id)), Decimal(0))
     available = max(harvest.quantity.value - pre_ordered, Decimal(0))
-    planned = plan_raise(now, available)
+    planned = now.plan_raise(available)
     columns = {"offer": OfferKind.PRE_ORDER.value, "expected_month": harvest.month, "active": True}
     if harvest.price is not None:
         columns["price_fen"] = harvest.price.fen
-    shift(session, listing.id, available - now.available, planned, **columns)
+    ledger.change_listing(session, listing.id, available - now.available, planned, **columns)
     expected = f"{format_decimal(harvest.quantity.value)}{listing.unit}"
     note = f"，其中{format_decimal(pre_ordered)}{listing.unit}已被预订" if pre_ordered else ""
     ledger.record(

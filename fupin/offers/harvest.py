@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from fupin.catalog import ledger
 from fupin.models import Listing, MoveKind, Order, User, utcnow
 from fupin.offers import wording
-from fupin.offers.moves import OfferError, open_pre_orders, plan_raise, shift
+from fupin.offers.moves import OfferError, open_pre_orders
 from fupin.outreach.notifications import PUSH_CHANNELS, enqueue
 from fupin.outreach.users import Identity, users_for_listing
 from fupin.values import (
@@ -82,11 +82,11 @@ class HarvestResult:
         )
 
 
-def share_out(real: Decimal, orders: list[tuple[str, Decimal]]) -> list[Decimal]:
+def share_out(real: Decimal, ordered: list[Decimal]) -> list[Decimal]:
     """What each order (in placing order) gets of a harvest: whole while it fits, then the rest once, then 0."""
     rest = real
     shares = []
-    for _no, quantity in orders:
+    for quantity in ordered:
         share = min(quantity, rest)
         shares.append(share)
         rest -= share
@@ -111,13 +111,16 @@ def preview(session: Session, listing_id: int, real: Quantity) -> str:
     """The harvest read back before it applies: how many pre-orders it fills, in part, or not at all."""
     listing = session.get(Listing, listing_id)
     assert listing is not None
-    orders = open_pre_orders(session, listing_id)
-    shares = share_out(real.value, [(o.order_no, Decimal(o.quantity)) for o in orders])
-    whole = sum(1 for o, s in zip(orders, shares, strict=True) if s == o.quantity)
-    part = sum(1 for o, s in zip(orders, shares, strict=True) if 0 < s < o.quantity)
-    none = sum(1 for s in shares if s == 0)
-    left = real.value - sum(shares, ZERO)
-    parts = [f"{listing.place_label}的{listing.product.name}实际收获{real}", f"{len(orders)}个预订中{whole}个全部满足"]
+    # The same shares the confirmation will give (a remnant under a fen included), so the read-back holds.
+    fillings = _fillings(open_pre_orders(session, listing_id), real.value)
+    whole = sum(1 for f in fillings if f.whole)
+    part = sum(1 for f in fillings if f.filled and not f.whole)
+    none = sum(1 for f in fillings if not f.filled)
+    left = real.value - sum((f.filled for f in fillings), ZERO)
+    parts = [
+        f"{listing.place_label}的{listing.product.name}实际收获{real}",
+        f"{len(fillings)}个预订中{whole}个全部满足",
+    ]
     if part:
         parts.append(f"{part}个部分满足")
     if none:
@@ -154,7 +157,7 @@ def confirm_harvest(session: Session, identity: Identity, listing_id: int, real:
             )
         if freed:
             released += freed
-            verb = "未满足" if not filling.filled else f"部分满足{_fmt(filling.filled)}{order.unit}"
+            verb = "未满足" if not filling.filled else f"部分满足{format_decimal(filling.filled)}{order.unit}"
             moves.append(
                 ledger.Move(
                     listing_id,
@@ -163,11 +166,11 @@ def confirm_harvest(session: Session, identity: Identity, listing_id: int, real:
                     reserved_change=-freed,
                     user_id=identity.user_id,
                     order_id=order.id,
-                    reason=f"订单{order.order_no}预订{_fmt(filling.ordered)}{order.unit}，收获后{verb}",
+                    reason=f"订单{order.order_no}预订{format_decimal(filling.ordered)}{order.unit}，收获后{verb}",
                 )
             )
     ledger.record(session, moves)
-    shift(session, listing_id, released)
+    ledger.change_listing(session, listing_id, released)
     # The harvest is on hand: each filled pre-order holds its whole share, and the rest is for sale.
     raised = ZERO
     for order, filling in zip(orders, fillings, strict=True):
@@ -177,9 +180,9 @@ def confirm_harvest(session: Session, identity: Identity, listing_id: int, real:
             _settle(session, order, reserved_quantity=filling.filled)
     after = ledger.figures(session, listing_id)
     left = real.value - sum((f.filled for f in fillings), ZERO)
-    planned = plan_raise(after, left)
+    planned = after.plan_raise(left)
     # expected_month stays: a 附件1 re-sent with the same "预售，12月上市" must not reopen a harvest already in.
-    shift(session, listing_id, left - after.available, planned, offer=OfferKind.IN_HAND.value)
+    ledger.change_listing(session, listing_id, left - after.available, planned, offer=OfferKind.IN_HAND.value)
     ledger.record(
         session,
         [
@@ -190,8 +193,8 @@ def confirm_harvest(session: Session, identity: Identity, listing_id: int, real:
                 reserved_change=raised,
                 planned_change=planned,
                 user_id=identity.user_id,
-                reason=f"实际收获{_fmt(real.value)}{listing.unit}：{len(filled)}个预订全部满足、"
-                f"{len(partly)}个部分满足、{len(unfilled)}个未满足，剩余{_fmt(left)}{listing.unit}转为现货",
+                reason=f"实际收获{format_decimal(real.value)}{listing.unit}：{len(filled)}个预订全部满足、"
+                f"{len(partly)}个部分满足、{len(unfilled)}个未满足，剩余{format_decimal(left)}{listing.unit}转为现货",
             )
         ],
     )
@@ -210,7 +213,7 @@ def confirm_harvest(session: Session, identity: Identity, listing_id: int, real:
 
 def _fillings(orders: list[Order], real: Decimal) -> list[Filling]:
     fillings = []
-    for order, share in zip(orders, share_out(real, [(o.order_no, Decimal(o.quantity)) for o in orders]), strict=True):
+    for order, share in zip(orders, share_out(real, [Decimal(o.quantity) for o in orders]), strict=True):
         price = Price(order.unit_price_fen, order.unit)
         if share and share < order.quantity and under_one_fen(Quantity(share, order.unit), price):
             share = ZERO  # a remnant worth less than a fen is no order
@@ -259,7 +262,3 @@ def _push(session: Session, actor: Identity, result: HarvestResult) -> int:
             )
             sent += 1
     return sent
-
-
-def _fmt(value: Decimal) -> str:
-    return format_decimal(value)

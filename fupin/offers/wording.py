@@ -33,15 +33,25 @@ def offer_tag(offer: OfferKind | str, expected_month: date | None) -> str:
     return ""
 
 
+# What a listing's stock figure is: goods in hand, an expected harvest still to pre-order, adoptions still open.
+_LEFT_WORDS = {OfferKind.IN_HAND: "剩", OfferKind.PRE_ORDER: "可预订", OfferKind.ADOPTION: "可认养"}
+
+
+def left_word(offer: OfferKind | str) -> str:
+    """The word before a listing's stock figure: 剩 / 可预订 / 可认养."""
+    return _LEFT_WORDS[OfferKind(offer)]
+
+
 def available_phrase(offer: OfferKind | str, expected_month: date | None, terms: str, left: Quantity) -> str:
     """What the order form says is left: 还剩300斤 / 预售（12月上市），还可预订5000斤 / 认养（…），还可认养8头."""
     kind = OfferKind(offer)
+    still = f"还{left_word(kind)}{left}"
     if kind is OfferKind.PRE_ORDER:
         when = f"（{expected_month.month}月上市）" if expected_month else ""
-        return f"预售{when}，还可预订{left}"
+        return f"预售{when}，{still}"
     if kind is OfferKind.ADOPTION:
-        return f"认养（{terms}），还可认养{left}" if terms else f"认养，还可认养{left}"
-    return f"还剩{left}"
+        return f"认养（{terms}），{still}" if terms else f"认养，{still}"
+    return still
 
 
 def expected_done(product: str, place: str, quantity: Quantity, month: date, price_fen: int, unit: str) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import re
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from fupin.models import Buyer
+from fupin.models import Buyer, Order, User
 from fupin.parsing import normalize_text
 from fupin.values import BuyerCategory
 
@@ -84,6 +84,29 @@ def find_or_register_buyer(
         return existing, False
     logger.info("registered buyer %s as %s", name, category.value)
     return buyer, True
+
+
+def buyer_of_user(session: Session, user_id: int | None, category: BuyerCategory | None = None) -> Buyer | None:
+    """The buying unit a chat user acts for (of `category`, when given): the one bound to them (User.buyer_id),
+    else the unit of their latest order."""
+    if user_id is None:
+        return None
+    user = session.get(User, user_id)
+    if user is not None and user.buyer_id is not None:
+        bound = session.get(Buyer, user.buyer_id)
+        if bound is not None and (category is None or bound.category == category.value):
+            return bound
+    query = select(Buyer).join(Order, Order.buyer_id == Buyer.id).where(Order.user_id == user_id)
+    if category is not None:
+        query = query.where(Buyer.category == category.value)
+    return session.scalar(query.order_by(Order.id.desc()).limit(1))
+
+
+def buyer_users(session: Session, buyer_id: int) -> list[User]:
+    """The chat users of a buying unit: those bound to it and those who ordered for it, by id."""
+    ordered = select(Order.user_id).where(Order.buyer_id == buyer_id, Order.user_id.is_not(None))
+    query = select(User).where(or_(User.buyer_id == buyer_id, User.id.in_(ordered))).order_by(User.id)
+    return list(session.scalars(query))
 
 
 def purchase_remark(category: BuyerCategory) -> str:

@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session, joinedload
 
 from fupin.catalog import ledger
 from fupin.logistics.records import ShipmentError, ShipmentInput, record_shipment
-from fupin.models import ORDER_SOURCE, Buyer, Household, Listing, Order, SaleRecord, User, utcnow
+from fupin.models import ORDER_SOURCE, Buyer, Household, Listing, Order, SaleRecord, utcnow
 from fupin.orders.buyers import clean_unit_name, find_or_register_buyer, purchase_remark
 from fupin.orders.overdue import hold_message, holding_orders
 from fupin.orders.pushes import push_new_order, push_status_change
 from fupin.orders.rules import OrderRules
-from fupin.outreach.users import Identity, split_sender
+from fupin.outreach.users import Identity, user_for
 from fupin.parsing import parse_phone
 from fupin.settings import TIMEZONE
 from fupin.values import (
@@ -140,16 +140,6 @@ def quote(session: Session, listing_id: int, quantity: Quantity, supply_method: 
     )
 
 
-def _user_for(session: Session, sender_id: str) -> User:
-    channel, external = split_sender(sender_id)
-    user = session.scalar(select(User).where(User.channel == channel, User.external_id == external))
-    if user is None:
-        user = User(channel=channel, external_id=external, role="buyer")
-        session.add(user)
-        session.flush()
-    return user
-
-
 def _new_order_no() -> str:
     # Date plus random letters: short to read out on the phone, impossible to guess or enumerate.
     return f"XF{datetime.now(TIMEZONE):%y%m%d}{secrets.token_hex(3).upper()}"
@@ -185,7 +175,7 @@ def place_order(
     if not 2 <= len(clean_unit_name(buyer_name)) <= 60:
         raise OrderError("请告诉我采购单位的全称，比如“县人民医院食堂”。", "org")
     buyer, _created = find_or_register_buyer(session, buyer_name, phone=phone)
-    user = _user_for(session, sender_id)
+    user = user_for(session, sender_id)
     if rules is not None:
         holding = holding_orders(session, buyer.id, user.id, utcnow(), rules.payment_hold_days)
         if holding:

@@ -28,6 +28,17 @@ def sender_of(channel: str, external_id: str | int) -> str:
     return f"{channel}:{external_id}"
 
 
+def user_for(session: Session, sender_id: str) -> User:
+    """The sender's user row, made as a buyer on their first order or registration (anyone may buy)."""
+    channel, external = split_sender(sender_id)
+    user = session.scalar(select(User).where(User.channel == channel, User.external_id == external))
+    if user is None:
+        user = User(channel=channel, external_id=external, role=Role.BUYER.value)
+        session.add(user)
+        session.flush()
+    return user
+
+
 @dataclass(frozen=True)
 class Identity:
     """Who is talking, as far as the programme is concerned."""

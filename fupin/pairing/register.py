@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from fupin.models import Buyer, Order, Pairing, Township, User, Village
+from fupin.models import Buyer, Pairing, Township, Village
 from fupin.orders.buyers import clean_unit_name, find_buyer, guess_category
 from fupin.parsing import ParseError
 from fupin.places import Gazetteer, Place
@@ -68,8 +68,8 @@ class PairingView:
         return f"{self.buyer}（{self.category}） — {self.place}{deep}，{self.started_on:%Y-%m-%d}起{until}"
 
 
-def is_open_on(on: date) -> list[ColumnElement[bool]]:
-    """Conditions of a pairing in force on a day."""
+def is_open_on(on: date | ColumnElement[date]) -> list[ColumnElement[bool]]:
+    """Conditions of a pairing in force on a day (or on each row's date, e.g. SaleRecord.sold_on)."""
     return [Pairing.started_on <= on, or_(Pairing.ended_on.is_(None), Pairing.ended_on > on)]
 
 
@@ -85,24 +85,6 @@ def open_pairings(session: Session, buyer_id: int, on: date) -> list[Pairing]:
 def paired_village_ids(session: Session, buyer_id: int, on: date) -> set[int]:
     """The villages the buyer is paired with on a day."""
     return set(session.scalars(select(Pairing.village_id).where(Pairing.buyer_id == buyer_id, *is_open_on(on))))
-
-
-def buyer_of_user(session: Session, user_id: int) -> Buyer | None:
-    """The buying unit a chat user acts for: the one bound to them, else the unit of their latest order."""
-    user = session.get(User, user_id)
-    if user is None:
-        return None
-    if user.buyer_id is not None:
-        return session.get(Buyer, user.buyer_id)
-    buyer_id = session.scalar(select(Order.buyer_id).where(Order.user_id == user_id).order_by(Order.id.desc()).limit(1))
-    return session.get(Buyer, buyer_id) if buyer_id is not None else None
-
-
-def buyer_users(session: Session, buyer_id: int) -> list[User]:
-    """The chat users of a buying unit: those bound to it and those who ordered for it, by id."""
-    ordered = select(Order.user_id).where(Order.buyer_id == buyer_id, Order.user_id.is_not(None))
-    query = select(User).where(or_(User.buyer_id == buyer_id, User.id.in_(ordered))).order_by(User.id)
-    return list(session.scalars(query))
 
 
 def resolve_village(gazetteer: Gazetteer, written: str) -> Place:

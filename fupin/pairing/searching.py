@@ -8,8 +8,9 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from fupin.orders.buyers import buyer_of_user
 from fupin.outreach.users import Identity
-from fupin.pairing.register import buyer_of_user, paired_village_ids
+from fupin.pairing.register import paired_village_ids
 from fupin.values import BuyerCategory
 
 PAIRED_MARK = "（结对帮扶村）"

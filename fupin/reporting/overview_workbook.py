@@ -267,12 +267,16 @@ def write_overview(
     session: Session, period: Period, out_dir: Path, *, union_per_member_fen: int = UNION_BUDGET_PER_MEMBER_FEN
 ) -> list[Path]:
     """Write the quarter's overview: one workbook (总体情况, 各乡镇, 牵头单位, 物流, …) and two PNG charts."""
-    view = overview(session, period, union_per_member_fen=union_per_member_fen)
+    return write_overview_files(overview(session, period, union_per_member_fen=union_per_member_fen), out_dir)
+
+
+def write_overview_files(view: Overview, out_dir: Path) -> list[Path]:
+    """Write an overview already computed (a caller that also shows its text computes it once)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    workbook = out_dir / f"{period.code}消费扶贫总体情况.xlsx"
+    workbook = out_dir / f"{view.period.code}消费扶贫总体情况.xlsx"
     write_overview_workbook(view, workbook)
     paths = [workbook, *draw_overview_charts(view, out_dir)]
-    logger.info("wrote the %s overview to %s", period.code, out_dir)
+    logger.info("wrote the %s overview to %s", view.period.code, out_dir)
     return paths
 
 

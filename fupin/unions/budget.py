@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from fupin.models import Buyer, Pairing, SaleRecord, Township, UnionMembers, Village
+from fupin.pairing.register import is_open_on
 from fupin.periods import Period
 from fupin.reporting.rows import counted_sales
 from fupin.settings import TIMEZONE
@@ -85,8 +86,7 @@ def _amounts(session: Session, year: int, until: date | None, buyer_id: int | No
     paired = exists().where(
         Pairing.buyer_id == SaleRecord.buyer_id,
         Pairing.village_id == SaleRecord.village_id,
-        Pairing.started_on <= SaleRecord.sold_on,
-        or_(Pairing.ended_on.is_(None), Pairing.ended_on > SaleRecord.sold_on),
+        *is_open_on(SaleRecord.sold_on),
     )
     query = (
         counted_sales(

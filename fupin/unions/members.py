@@ -11,11 +11,11 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fupin.models import Buyer, Order, UnionMembers, User, utcnow
-from fupin.orders.buyers import clean_unit_name, find_buyer, find_or_register_buyer
-from fupin.outreach.users import Identity
+from fupin.models import Buyer, UnionMembers, utcnow
+from fupin.orders.buyers import buyer_of_user, buyer_users, clean_unit_name, find_buyer, find_or_register_buyer
+from fupin.outreach.users import Identity, sender_of, user_for
 from fupin.parsing import NUMBER, NUMBER_START, parse_number
-from fupin.values import BuyerCategory, Role
+from fupin.values import BuyerCategory
 
 logger = logging.getLogger(__name__)
 
@@ -113,45 +113,18 @@ def set_members(
     return row
 
 
-def union_of_user(session: Session, user_id: int | None) -> Buyer | None:
-    """The union a user speaks for: the one linked to them, else the union of their latest order."""
-    if user_id is None:
-        return None
-    user = session.get(User, user_id)
-    if user is not None and user.buyer_id is not None:
-        linked = session.get(Buyer, user.buyer_id)
-        if linked is not None and is_union(linked):
-            return linked
-    query = (
-        select(Buyer)
-        .join(Order, Order.buyer_id == Buyer.id)
-        .where(Order.user_id == user_id, Buyer.category == BuyerCategory.FAMILY.value)
-        .order_by(Order.id.desc())
-        .limit(1)
-    )
-    return session.scalar(query)
-
-
-def union_users(session: Session, buyer_id: int) -> list[User]:
-    """The users who speak for a union: linked to it, or who ordered for it; by id."""
-    linked = select(User.id).where(User.buyer_id == buyer_id)
-    ordered = select(Order.user_id).where(Order.buyer_id == buyer_id, Order.user_id.is_not(None))
-    query = select(User).where(User.id.in_(linked.union(ordered))).order_by(User.id)
-    return list(session.scalars(query))
-
-
 def speaks_for(session: Session, identity: Identity, union: Buyer) -> bool:
     """Admins speak for every union; anyone else for the union linked to them or that they ordered for."""
     if identity.is_admin:
         return True
-    return identity.user_id is not None and any(u.id == identity.user_id for u in union_users(session, union.id))
+    return identity.user_id is not None and any(u.id == identity.user_id for u in buyer_users(session, union.id))
 
 
 def resolve_union(session: Session, identity: Identity, written: str | None, *, register: bool = False) -> Buyer:
     """The union a chat message is about: the one it names, else the sender's own; raises UnionError."""
     if written and written.strip():
         return find_union(session, written, register=register)
-    own = None if identity.is_admin else union_of_user(session, identity.user_id)
+    own = None if identity.is_admin else buyer_of_user(session, identity.user_id, BuyerCategory.FAMILY)
     if own is not None:
         return own
     if identity.is_admin:
@@ -180,25 +153,11 @@ def register_by_chat(
     """
     count = check_members(members)  # before anything is registered or linked
     union = resolve_union(session, identity, written, register=True)
-    if not speaks_for(session, identity, union) and union_users(session, union.id):
+    if not speaks_for(session, identity, union) and buyer_users(session, union.id):
         raise UnionError(f"{union.name}已有登记的联系人，会员人数请由该联系人或县里的管理员修改。")
-    user = None if identity.is_admin else _user_of(session, identity)
+    user = None if identity.is_admin else user_for(session, sender_of(identity.channel, identity.external_id))
     if user is not None:
         user.buyer_id = union.id
     previous = latest_members(session, union.id)
     row = set_members(session, union, count, user.id if user else identity.user_id, now)
     return Registered(union, row, previous.members if previous is not None else None)
-
-
-def _user_of(session: Session, identity: Identity) -> User:
-    # A sender never seen before becomes a buyer, as a first order makes them.
-    user = session.get(User, identity.user_id) if identity.user_id is not None else None
-    if user is None:
-        user = session.scalar(
-            select(User).where(User.channel == identity.channel, User.external_id == identity.external_id)
-        )
-    if user is None:
-        user = User(channel=identity.channel, external_id=identity.external_id, role=Role.BUYER.value)
-        session.add(user)
-        session.flush()
-    return user

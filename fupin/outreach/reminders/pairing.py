@@ -7,13 +7,14 @@ import calendar
 from datetime import date, datetime, timedelta
 
 from fupin.models import User
+from fupin.orders.buyers import buyer_users
 from fupin.outreach.reminders.audience import Audience
 from fupin.outreach.reminders.base import Reminder
 from fupin.outreach.reminders.config import ReminderConfig
 from fupin.outreach.reminders.kinds import ReminderKind
 from fupin.outreach.reminders.occurrences import Occurrence, Recipient
 from fupin.pairing.figures import overlaps, pairing_amounts
-from fupin.pairing.register import buyer_users, pairing_views
+from fupin.pairing.register import pairing_views
 from fupin.periods import quarter_of
 from fupin.reporting.formatting import chinese_date
 from fupin.settings import TIMEZONE

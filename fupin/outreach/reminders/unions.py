@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from fupin.models import User
+from fupin.orders.buyers import buyer_users
 from fupin.outreach.reminders.audience import Audience
 from fupin.outreach.reminders.base import Reminder
 from fupin.outreach.reminders.config import ReminderConfig
@@ -18,7 +19,6 @@ from fupin.outreach.reminders.occurrences import Occurrence, Recipient
 from fupin.outreach.reminders.wording import listed
 from fupin.reporting.formatting import yuan
 from fupin.unions.budget import UnionBudget, union_budgets
-from fupin.unions.members import union_users
 from fupin.unions.wording import WHAT_COUNTS, share
 
 # The end of September: three months are left to spend the rest of the year's budget.
@@ -58,7 +58,7 @@ class UnionBudgetReminder(Reminder):
         for budget in budgets:
             if not budget.below_half:
                 continue
-            for user in union_users(audience.session, budget.buyer_id):
+            for user in buyer_users(audience.session, budget.buyer_id):
                 users[user.id] = user
                 lines.setdefault(user.id, []).append(_line(budget))
         return [audience.recipient(users[user_id], "", items) for user_id, items in lines.items()]
