@@ -26,7 +26,7 @@ from fupin.orders.lifecycle import change_order, place_order, quote
 from fupin.orders.shipping import deliver
 from fupin.outreach.users import bind_user, identify
 from fupin.periods import today
-from fupin.values import Carrier, OfferKind, Quantity, Role, SupplyMethod
+from fupin.values import Carrier, OfferKind, Price, Quantity, Role, SupplyMethod
 from tests.conftest import Database
 from tests.helpers import row, write_xlsx
 
@@ -443,3 +443,24 @@ def test_the_order_form_says_what_can_still_be_pre_ordered_or_adopted() -> None:
     pigs = Quantity(Decimal(8), "头")
     assert available_phrase("认养", date(2027, 1, 1), PIG_TERMS, pigs) == f"认养（{PIG_TERMS}），还可认养8头"
     assert available_phrase(OfferKind.IN_HAND, None, "", left) == "还剩5000斤"
+
+
+def test_a_month_named_from_today() -> None:
+    on = date(2026, 12, 5)
+    assert find_month("下个月就熟了", on).month == date(2027, 1, 1)  # type: ignore[union-attr]
+    assert find_month("下下个月上市", on).month == date(2027, 2, 1)  # type: ignore[union-attr]
+    assert find_month("本月底上市", on).month == date(2026, 12, 1)  # type: ignore[union-attr]
+    assert find_month("再过一个月就能摘了", on).month == date(2027, 1, 1)  # type: ignore[union-attr]
+    assert find_month("两个月后出栏", on).month == date(2027, 2, 1)  # type: ignore[union-attr]
+    said = parse_expected("我们村的脐橙下个月就熟了，估计有六千斤，想先接预订，两块八一斤", "脐橙", on)
+    assert said.ok and (said.month, said.quantity, said.price) == (
+        date(2027, 1, 1),
+        Quantity(Decimal(6000), JIN),
+        Price(280, JIN),
+    )
+    later = parse_expected("黄龙村脐橙再过一个月就能摘了，估摸五千来斤，有要的先报名，三块一斤", "脐橙", on)
+    assert later.ok and (later.month, later.quantity, later.price) == (
+        date(2027, 1, 1),
+        Quantity(Decimal(5000), JIN),
+        Price(300, JIN),
+    )

@@ -66,6 +66,7 @@ def parse_expected(text: str, product: str | None = None, on: date | None = None
     on = on or today()
     problems: list[str] = []
     month = None
+    mention = None
     try:
         mention = find_month(cleaned, on)
         month = mention.month if mention else None
@@ -75,9 +76,10 @@ def parse_expected(text: str, product: str | None = None, on: date | None = None
         problems.append(str(exc))
     price = None
     found_price = _PRICE.search(cleaned)
-    rest = cleaned
+    # The month's words are no quantity ("再过一个月" is not 一个).
+    rest = cleaned.replace(mention.written, "，", 1) if mention else cleaned
     if found_price:
-        rest = cleaned[: found_price.start()] + "，" + cleaned[found_price.end() :]
+        rest = rest.replace(found_price.group(0), "，", 1)
     found_quantity = _QUANTITY.search(rest.replace("月", "，"))
     quantity = parse_quantity(found_quantity.group(0)) if found_quantity else None
     if quantity is None:

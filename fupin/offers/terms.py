@@ -17,6 +17,11 @@ _MONTH = re.compile(
     r"(?:(?P<year>\d{4})年|(?P<next>明年|来年))?"
     r"(?:(?P<num>\d{1,2}|[一二三四五六七八九十]{1,3})月份?(?![0-9])|(?P<named>正月|冬月|腊月))"
 )
+# Months named from today: 这个月 / 本月, 下个月 / 下月, 下下个月, 再过两个月, 三个月后 ("下个月就熟了").
+_RELATIVE_MONTH = re.compile(
+    r"(?P<ahead>下下个?|下个?|这个?|本)月|再过(?P<after>[1-9一二两三四五六])个?多?月|(?P<later>[1-9一二两三四五六])个多?月[以之]?后"
+)
+_MONTHS_AHEAD = {"下下个": 2, "下下": 2, "下个": 1, "下": 1, "这个": 0, "这": 0, "本": 0}
 # The 附件1 备注 conventions: "预售，12月上市" and "认养：一头年猪，约200斤，腊月交付" (docs/offers.md).
 _MARKER = re.compile(r"^(?P<kind>预售|预订|认养|认领|现货)\s*[:：，,、]?\s*(?P<rest>.*)$", re.S)
 REMARK_EXAMPLES = "应写如“预售，12月上市”或“认养：一头年猪，约200斤，腊月交付”"
@@ -35,13 +40,20 @@ class MonthMention:
 
 
 def find_month(text: str, on: date) -> MonthMention | None:
-    """The month a text names (12月, 十二月, 2026年12月, 明年3月, 腊月) as its first day; raises TermsError.
+    """The month a text names (12月, 十二月, 2026年12月, 明年3月, 腊月, 下个月) as its first day; raises TermsError.
 
     Without a year it is the next such month from `on` (this month counts); a month already past is refused.
     """
-    found = _MONTH.search(normalize_text(text).replace(" ", ""))
+    cleaned = normalize_text(text).replace(" ", "")
+    found = _MONTH.search(cleaned)
     if found is None:
-        return None
+        relative = _RELATIVE_MONTH.search(cleaned)
+        if relative is None:
+            return None
+        count = relative["after"] or relative["later"]
+        ahead = _MONTHS_AHEAD[relative["ahead"]] if relative["ahead"] else int(parse_number(count) or 0)
+        index = on.year * 12 + on.month - 1 + ahead
+        return MonthMention(date(index // 12, index % 12 + 1, 1), relative.group(0))
     written = found.group(0)
     number = _NAMED_MONTHS[found["named"]] if found["named"] else parse_number(found["num"])
     if number is None or number != int(number) or not 1 <= number <= 12:
